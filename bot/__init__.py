@@ -1,0 +1,28 @@
+"""The petition bot's web app: ``create_app()`` builds it from settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from bot import cli, health, services, simulator, webhooks
+from bot.config import load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (README names)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(os.environ, config or {}, instance_path=app.instance_path)
+    app.config.update(SECRET_KEY=settings.secret_key, SETTINGS=settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    services.init_app(app, settings)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    if not settings.production:
+        app.register_blueprint(simulator.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,173 @@
+"""Load campaign files (YAML) into the engine's frozen Catalog, and check them."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conversations import Campaign, Catalog, Organization
+
+ORGANIZATION_FILE = "organization.yaml"
+
+# The placeholders each message may use: the bot fills exactly these.
+CAMPAIGN_MESSAGES: dict[str, set[str]] = {
+    "intro": set(),
+    "name_again": set(),
+    "ask_zip": {"first_name"},
+    "zip_again": set(),
+    "zip_unknown": {"zip_code"},
+    "consent": {"organization", "name", "zip_code", "city", "state", "messages_per_month"},
+    "consent_returning": {
+        "organization",
+        "name",
+        "zip_code",
+        "city",
+        "state",
+        "messages_per_month",
+    },
+    "consent_again": set(),
+    "declined": {"keyword"},
+    "already_signed": {"first_name", "keyword"},
+    "give_up": {"keyword"},
+    "confirmation": {"first_name", "number", "keyword"},
+    "menu_call": set(),
+}
+ORGANIZATION_MESSAGES: dict[str, set[str]] = {
+    "menu": {"organization", "lines"},
+    "menu_line": {"keyword", "call"},
+    "menu_empty": {"organization"},
+}
+
+
+class CampaignFileError(ValueError):
+    """A campaign file is malformed; the message names the file and the problem."""
+
+
+class _StringsLoader(yaml.SafeLoader):
+    """YAML 1.1 reads yes/no/on/off as booleans; here they are SMS keywords, so keep strings."""
+
+
+_StringsLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_catalog(directory: str | Path) -> Catalog:
+    """Read the organization file and every campaign file in ``directory``."""
+    folder = Path(directory)
+    organization = _organization(folder / ORGANIZATION_FILE)
+    campaigns = tuple(
+        _campaign(path) for path in sorted(folder.glob("*.yaml")) if path.name != ORGANIZATION_FILE
+    )
+    _check_unique(campaigns)
+    return Catalog(organization, campaigns)
+
+
+def _read(path: Path) -> Mapping[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringsLoader)
+    except (OSError, yaml.YAMLError) as error:
+        raise CampaignFileError(f"{path}: {error}") from error
+    if not isinstance(data, dict):
+        raise CampaignFileError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _organization(path: Path) -> Organization:
+    data = _read(path)
+    messages = _messages(path, data, ORGANIZATION_MESSAGES)
+    return Organization(
+        name=_text(path, data, "name"),
+        support_contact=_text(path, data, "support_contact"),
+        messages=messages,
+    )
+
+
+def _campaign(path: Path) -> Campaign:
+    data = _read(path)
+    slug = _text(path, data, "slug")
+    if slug != path.stem:
+        raise CampaignFileError(f"{path}: slug {slug!r} must match the file name")
+    keyword = _text(path, data, "keyword")
+    if not keyword.isalnum():
+        raise CampaignFileError(f"{path}: keyword {keyword!r} must be letters and digits only")
+    demands = data.get("demands")
+    if not isinstance(demands, list) or not all(isinstance(d, str) for d in demands):
+        raise CampaignFileError(f"{path}: demands must be a list of texts")
+    active = data.get("active", True)
+    if active not in ("true", "false", True, False):
+        raise CampaignFileError(f"{path}: active must be true or false")
+    per_month = data.get("messages_per_month")
+    if not isinstance(per_month, int) or per_month < 1:
+        raise CampaignFileError(f"{path}: messages_per_month must be a positive whole number")
+    return Campaign(
+        slug=slug,
+        title=_text(path, data, "title"),
+        target=_text(path, data, "target").strip(),
+        letter=_text(path, data, "letter").strip(),
+        demands=tuple(" ".join(d.split()) for d in demands),
+        keyword=keyword.upper(),
+        active=active in ("true", True),
+        messages_per_month=per_month,
+        messages=_messages(path, data, CAMPAIGN_MESSAGES),
+    )
+
+
+def _text(path: Path, data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise CampaignFileError(f"{path}: {key} must be a non-empty text")
+    return value
+
+
+def _messages(
+    path: Path, data: Mapping[str, Any], expected: Mapping[str, set[str]]
+) -> dict[str, dict[str, str]]:
+    catalog = data.get("messages")
+    if not isinstance(catalog, dict) or "en" not in catalog:
+        raise CampaignFileError(f"{path}: messages must have an 'en' section")
+    result: dict[str, dict[str, str]] = {}
+    for language, templates in catalog.items():
+        if not isinstance(templates, dict):
+            raise CampaignFileError(f"{path}: messages.{language} must be a mapping")
+        missing = sorted(set(expected) - set(templates))
+        if missing:
+            raise CampaignFileError(f"{path}: messages.{language} lacks {', '.join(missing)}")
+        for key, template in templates.items():
+            if key not in expected:
+                raise CampaignFileError(f"{path}: messages.{language}.{key} is not a known message")
+            used = _placeholders(path, f"{language}.{key}", template)
+            unknown = used - expected[key]
+            if unknown:
+                raise CampaignFileError(
+                    f"{path}: messages.{language}.{key} uses unknown "
+                    f"{{{', '.join(sorted(unknown))}}}; it may use {sorted(expected[key])}"
+                )
+        result[str(language)] = {k: " ".join(str(v).split()) for k, v in templates.items()}
+    return result
+
+
+def _placeholders(path: Path, where: str, template: object) -> set[str]:
+    if not isinstance(template, str) or not template.strip():
+        raise CampaignFileError(f"{path}: messages.{where} must be a non-empty text")
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        raise CampaignFileError(f"{path}: messages.{where}: {error}") from error
+
+
+def _check_unique(campaigns: tuple[Campaign, ...]) -> None:
+    seen: dict[str, str] = {}
+    for campaign in campaigns:
+        if campaign.active and campaign.keyword in seen:
+            raise CampaignFileError(
+                f"keyword {campaign.keyword} is used by both {seen[campaign.keyword]} "
+                f"and {campaign.slug}"
+            )
+        if campaign.active:
+            seen[campaign.keyword] = campaign.slug

@@ -1,0 +1,114 @@
+"""Operator commands: `flask --app bot db upgrade`, `export`, `conversation`, `recover`, …"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from bot.campaigns import CampaignFileError, load_catalog
+from bot.chat import chat
+from bot.database import upgrade
+from bot.services import services
+from store.models import Campaign, Message, Signature, Supporter
+from store.records import campaign_row
+from worker.recovery import requeue_unfinished
+
+EXPORT_COLUMNS = ("phone", "name", "zip", "city", "state", "signed_at", "source", "opted_out")
+
+db = AppGroup("db", help="The database.")
+campaigns = AppGroup("campaigns", help="Campaign files.")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations, then register every campaign file in the database."""
+    svc = services()
+    upgrade(svc.settings.database_url)
+    with svc.db.begin() as session:
+        for campaign in svc.catalog.campaigns:
+            campaign_row(session, campaign)
+    click.echo(f"database ready; {len(svc.catalog.campaigns)} campaign(s) registered")
+
+
+@campaigns.command("check")
+@click.argument("directory", required=False)
+def campaigns_check(directory: str | None) -> None:
+    """Validate the campaign files (default: the CAMPAIGNS_DIR setting)."""
+    folder = directory or services().settings.campaigns_dir
+    try:
+        catalog = load_catalog(folder)
+    except CampaignFileError as error:
+        raise click.ClickException(str(error)) from error
+    for campaign in catalog.campaigns:
+        state = "active" if campaign.active else "closed"
+        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+
+
+@click.command("export")
+@click.argument("slug")
+def export(slug: str) -> None:
+    """Write a campaign's signatures as CSV to standard output."""
+    svc = services()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    with svc.db() as session:
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+        if campaign_id is None:
+            raise click.ClickException(f"no campaign {slug!r} has signatures")
+        rows = session.execute(
+            select(Supporter, Signature)
+            .join(Signature, Signature.supporter_id == Supporter.id)
+            .where(Signature.campaign_id == campaign_id)
+            .order_by(Signature.id)
+            .execution_options(yield_per=1000)
+        )
+        for supporter, signature in rows:
+            writer.writerow(
+                (
+                    supporter.phone,
+                    supporter.name,
+                    supporter.zip_code,
+                    supporter.city,
+                    supporter.state,
+                    _iso_utc(signature.signed_at),
+                    signature.source,
+                    "yes" if supporter.opted_out_at else "no",
+                )
+            )
+
+
+@click.command("conversation")
+@click.argument("phone")
+def conversation(phone: str) -> None:
+    """Print every text to and from PHONE (E.164), oldest first."""
+    with services().db() as session:
+        for message in session.scalars(
+            select(Message).where(Message.phone == phone).order_by(Message.id)
+        ):
+            arrow = "<-" if message.direction == "in" else "->"
+            click.echo(f"{_iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
+
+
+@click.command("recover")
+def recover() -> None:
+    """Queue again any signature or send that a lost job left unfinished."""
+    found = requeue_unfinished(services())
+    click.echo(f"requeued {found.signatures} signature(s) and {found.messages} message(s)")
+
+
+def _iso_utc(moment: datetime) -> str:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def init_app(app: Flask) -> None:
+    for command in (db, campaigns, export, conversation, recover, chat):
+        app.cli.add_command(command)

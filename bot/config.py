@@ -1,0 +1,120 @@
+"""Every setting in one place: defaults, then the environment, then explicit overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TWILIO_API = "https://api.twilio.com"
+DEVELOPMENT_AUTH_TOKEN = "development-auth-token"  # lets the simulator sign its own webhooks
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; raised at startup, never later."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The bot's settings. The README's table lists the same names."""
+
+    bot_env: str = "development"
+    database_url: str = ""  # empty: an SQLite file in the instance folder
+    redis_url: str = ""  # empty: an in-process Redis, jobs run in-process
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_phone_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = TWILIO_API
+    public_base_url: str = "http://localhost:5000"
+    secret_key: str = ""
+    campaigns_dir: str = str(PROJECT_ROOT / "campaigns")
+    conversation_ttl: int = 24 * 3600  # seconds a conversation waits for the next answer
+    recovery_interval: int = 30  # seconds between the worker's sweeps for lost jobs
+    recovery_grace: int = 60  # seconds before unfinished work counts as lost
+
+    @property
+    def production(self) -> bool:
+        return self.bot_env == "production"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def uses_twilio(self) -> bool:
+        return bool(self.twilio_account_sid)
+
+
+_SECRETS_IN_PRODUCTION = (
+    "database_url",
+    "redis_url",
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "public_base_url",
+    "secret_key",
+)
+
+
+def load_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, Any], instance_path: str
+) -> Settings:
+    """Build settings from the environment and overrides (upper-case names, as in the README)."""
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        name = field.name.upper()
+        raw = overrides[name] if name in overrides else environ.get(name)
+        if raw is None or raw == "":
+            continue
+        values[field.name] = _coerce(name, raw, field.default)
+    settings = Settings(**values)
+    _check(settings, explicitly_set=set(values))
+    return _with_development_defaults(settings, instance_path)
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    return str(raw).strip()
+
+
+def _check(settings: Settings, explicitly_set: set[str]) -> None:
+    if settings.bot_env not in ("development", "production"):
+        raise ConfigError(f"BOT_ENV must be development or production, not {settings.bot_env!r}")
+    if settings.production:
+        missing = [n.upper() for n in _SECRETS_IN_PRODUCTION if n not in explicitly_set]
+        if not (settings.twilio_phone_number or settings.twilio_messaging_service_sid):
+            missing.append("TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if missing:
+            raise ConfigError("production mode needs these settings: " + ", ".join(missing))
+    if settings.uses_twilio and not settings.twilio_auth_token:
+        raise ConfigError("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
+    if settings.uses_twilio and not (
+        settings.twilio_phone_number or settings.twilio_messaging_service_sid
+    ):
+        raise ConfigError("set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send texts")
+
+
+def _with_development_defaults(settings: Settings, instance_path: str) -> Settings:
+    changes: dict[str, Any] = {}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{Path(instance_path) / 'petition-bot.sqlite3'}"
+    if not settings.secret_key:
+        changes["secret_key"] = "development-secret-key"
+    if not settings.twilio_auth_token:
+        changes["twilio_auth_token"] = DEVELOPMENT_AUTH_TOKEN
+    changes["database_url"] = _sqlalchemy_url(changes.get("database_url", settings.database_url))
+    return replace(settings, **changes)
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

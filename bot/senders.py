@@ -1,0 +1,78 @@
+"""Who carries an outbound text: Twilio, or the console in the embedded default."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the carrier said when it took the message."""
+
+    sid: str
+    status: str
+
+
+class SendFailed(Exception):
+    """The carrier refused the message. ``retryable`` says whether trying later may work."""
+
+    def __init__(self, code: int | None, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        # 429 and 5xx are the carrier's trouble, not the message's; so is a lost connection.
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+class Sender(Protocol):
+    def send(self, to: str, body: str, status_callback: str | None) -> Sent: ...
+
+
+class TwilioSender:
+    """Send through Twilio's Messages API (or any server that speaks it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+        self.client.api.base_url = settings.twilio_api_base_url
+        self.sender = (
+            {"messaging_service_sid": settings.twilio_messaging_service_sid}
+            if settings.twilio_messaging_service_sid
+            else {"from_": settings.twilio_phone_number}
+        )
+
+    def send(self, to: str, body: str, status_callback: str | None) -> Sent:
+        try:
+            message = self.client.messages.create(
+                to=to, body=body, status_callback=status_callback, **self.sender
+            )
+        except TwilioRestException as error:
+            raise SendFailed(error.code, error.status, str(error.msg)) from error
+        except OSError as error:
+            raise SendFailed(None, None, str(error)) from error
+        return Sent(sid=str(message.sid), status=str(message.status))
+
+
+class ConsoleSender:
+    """Print each text instead of sending it: the embedded default needs no Twilio account."""
+
+    def send(self, to: str, body: str, status_callback: str | None) -> Sent:
+        log.warning("text to %s: %s", to, body)
+        return Sent(sid=f"SM{uuid.uuid4().hex}", status="delivered")
+
+
+def make_sender(settings: Settings) -> Sender:
+    """Pick the sender the settings ask for."""
+    return TwilioSender(settings) if settings.uses_twilio else ConsoleSender()

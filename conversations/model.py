@@ -1,0 +1,173 @@
+"""The values the engine reads and returns: campaigns, state, inbound texts, effects.
+
+All frozen, all plain data, so a conversation can be replayed as a transcript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Organization:
+    """Who runs the bot: named in the consent disclosure and the menu."""
+
+    name: str
+    support_contact: str
+    messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
+
+    def say(self, language: str, key: str, **values: object) -> str:
+        return _render(self.messages, language, key, values)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One petition, as written in its campaign file under ``campaigns/``."""
+
+    slug: str
+    title: str
+    target: str
+    letter: str
+    demands: tuple[str, ...]
+    keyword: str
+    active: bool
+    messages_per_month: int
+    messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
+
+    def say(self, language: str, key: str, **values: object) -> str:
+        return _render(self.messages, language, key, values)
+
+
+def _render(
+    catalog: Mapping[str, Mapping[str, str]], language: str, key: str, values: Mapping[str, object]
+) -> str:
+    templates = catalog.get(language) or catalog["en"]
+    return templates[key].format_map(values)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every campaign the bot knows, and the organization behind them."""
+
+    organization: Organization
+    campaigns: tuple[Campaign, ...]
+
+    @property
+    def active(self) -> tuple[Campaign, ...]:
+        return tuple(c for c in self.campaigns if c.active)
+
+    def by_slug(self, slug: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.slug == slug), None)
+
+    def by_keyword(self, word: str) -> Campaign | None:
+        """Return the active campaign whose keyword is ``word`` (already normalized)."""
+        return next((c for c in self.active if c.keyword.casefold() == word), None)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A U.S. ZIP code and what it tells us: city, state and time zone."""
+
+    zip_code: str
+    city: str
+    state: str
+    time_zone: str
+
+
+class Places(Protocol):
+    """Looks up a five-digit ZIP code in real ZIP data."""
+
+    def lookup(self, zip_code: str) -> Place | None: ...
+
+
+@dataclass(frozen=True)
+class Supporter:
+    """What the database already knows about the phone that is texting."""
+
+    name: str | None = None
+    place: Place | None = None
+    signed: frozenset[str] = frozenset()  # campaign slugs
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One text from a supporter."""
+
+    body: str
+    channel: str = "sms"
+
+
+class Stage(StrEnum):
+    ASKING_NAME = "asking_name"
+    ASKING_ZIP = "asking_zip"
+    ASKING_CONSENT = "asking_consent"
+
+
+@dataclass(frozen=True)
+class State:
+    """Where one phone's conversation stands. ``None`` means no conversation."""
+
+    stage: Stage
+    campaign: str
+    language: str = "en"
+    name: str | None = None
+    place: Place | None = None
+    # The consent text exactly as it was shown, so the signature stores what was agreed to.
+    disclosure: str | None = None
+    misses: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage.value,
+            "campaign": self.campaign,
+            "language": self.language,
+            "name": self.name,
+            "place": None if self.place is None else vars(self.place),
+            "disclosure": self.disclosure,
+            "misses": self.misses,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> State:
+        place = data.get("place")
+        return cls(
+            stage=Stage(data["stage"]),
+            campaign=data["campaign"],
+            language=data.get("language", "en"),
+            name=data.get("name"),
+            place=None if place is None else Place(**place),
+            disclosure=data.get("disclosure"),
+            misses=int(data.get("misses", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer the supporter right away, in the webhook's TwiML."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RecordSignature:
+    """The supporter said YES: record their consent, then sign and confirm."""
+
+    campaign: str
+    name: str
+    place: Place
+    disclosure: str
+    language: str = "en"
+
+
+Effect = Reply | RecordSignature
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one inbound text did: the next state and the effects to apply."""
+
+    state: State | None
+    effects: tuple[Effect, ...] = field(default_factory=tuple)

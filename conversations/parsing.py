@@ -1,0 +1,374 @@
+"""Read what a supporter typed: names, ZIP codes, yes or no, and stop, start or help.
+
+Pure functions of the text, with no I/O: only ``re`` and ``unicodedata`` from the standard
+library. Whether a ZIP code exists is decided elsewhere; here we only extract it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Compared after normalize_word with inner punctuation dropped, so "OPT-OUT" and "S.T.O.P" count.
+OPT_OUT_KEYWORDS = frozenset(
+    {
+        "stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "revoke",
+        "optout", "opt out", "parar", "alto", "cancelar", "basta", "detener",
+    }
+)  # fmt: skip
+OPT_IN_KEYWORDS = frozenset({"start", "unstop", "reanudar"})
+HELP_KEYWORDS = frozenset({"help", "info", "ayuda"})
+
+YES_WORDS = frozenset(
+    {
+        "yes", "y", "ye", "yeah", "yea", "yep", "yup", "yess", "sure", "ok", "okay", "okey", "k",
+        "kk", "agree", "i agree", "sign me up", "absolutely", "of course", "definitely",
+        "si", "sí", "claro", "de acuerdo", "estoy de acuerdo", "vale", "acepto",
+        "por supuesto", "claro que si", "claro que sí", "esta bien", "está bien",
+    }
+)  # fmt: skip
+NO_WORDS = frozenset(
+    {"no", "n", "nope", "nah", "not now", "not interested", "ahora no", "no quiero"}
+)
+# Politeness that may surround an answer ("yes please", "no thank you") without changing it.
+COURTESY_WORDS = frozenset(
+    {"please", "pls", "plz", "thanks", "thank you", "thx", "ty", "gracias", "por favor"}
+)
+YES_EMOJI = frozenset({"👍", "👌", "✅", "✔", "✓", "☑", "🆗"})
+NO_EMOJI = frozenset({"👎", "❌"})
+
+# Lowercase inside a name, but not first or last: "Kim Le" and "Anh Van" end in surnames.
+NAME_PARTICLES = frozenset(
+    {
+        "de", "la", "las", "los", "del", "della", "van", "von", "der", "den", "da", "das", "dos",
+        "di", "du", "le", "y", "e", "bin", "bint", "ibn", "ten", "ter",
+    }
+)  # fmt: skip
+# Replies to "what's your name?" that are not names.
+NOT_NAMES = frozenset({"what", "why", "who", "huh", "maybe", "idk", "none", "nobody", "no name"})
+HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "sr", "sra", "srta", "prof", "rev"})
+SPANISH_HINT_WORDS = frozenset(
+    {
+        "hola", "gracias", "espanol", "llamo", "nombre", "codigo", "quiero", "firmar", "ayuda",
+        "usted", "ustedes", "acuerdo", "acepto", "estoy", "tambien", "por favor", "buenos dias",
+        "buenas tardes", "buenas noches", "me llamo", "mi nombre", "codigo postal",
+    }
+)  # fmt: skip
+
+_EDGE_CATEGORIES = ("P", "S", "Z", "C")
+# Emoji presentation, skin tones and joiners: "👍🏽" and "✔️" should read as "👍" and "✔".
+_EMOJI_NOISE = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+_ANSWER_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def normalize_word(text: str) -> str:
+    """Reduce a whole message to the form keywords and command words are compared in."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    # A mark goes with the character before it: "❤️" is a heart and a variation selector.
+    start, end = 0, len(folded)
+    while start < end and (_is_edge(folded[start]) or _is_mark(folded[start])):
+        start += 1
+    while end > start:
+        base = end - 1
+        while base > start and _is_mark(folded[base]):
+            base -= 1
+        if not _is_edge(folded[base]):
+            break
+        end = base
+    return " ".join(folded[start:end].split())
+
+
+def _is_edge(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char)[0] in _EDGE_CATEGORIES
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] == "M"
+
+
+# "stop please", "please stop it now", "ya basta" are still the bare keyword.
+_COURTESY = re.compile(
+    r"(?<= )(?:please|pls|plz|thanks|thank you|thx|now|it|por favor|gracias|ya)(?= )"
+)
+
+
+def _command(text: str) -> str:
+    # Hyphens and periods vanish ("opt-out", "s.t.o.p"); other marks split words ("stop,please").
+    word = "".join(
+        "" if c == "." or unicodedata.category(c) == "Pd" else " " if _is_edge(c) else c
+        for c in normalize_word(text)
+    )
+    padded = " " + " ".join(word.split()) + " "
+    return " ".join(_COURTESY.sub(" ", padded).split())
+
+
+def is_opt_out(text: str) -> bool:
+    """Tell whether a message asks to stop all messages, by keyword or in a sentence."""
+    if _command(text) in OPT_OUT_KEYWORDS:
+        return True
+    plain = _plain(text)
+    return any(
+        not _negated(plain[: found.start()], negations)
+        for patterns, negations in _STOP_REQUESTS
+        for pattern in patterns
+        for found in pattern.finditer(plain)
+    )
+
+
+def is_opt_in(text: str) -> bool:
+    """Tell whether a message is a keyword asking to resume messages."""
+    return _command(text) in OPT_IN_KEYWORDS
+
+
+def is_help(text: str) -> bool:
+    """Tell whether a message is a keyword asking for help."""
+    return _command(text) in HELP_KEYWORDS
+
+
+def _plain(text: str) -> str:
+    # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
+
+
+def _negated(before: str, negations: frozenset[str]) -> bool:
+    # "don't stop texting me" and "no dejen de escribirme" are the opposite of a stop request;
+    # a comma or full stop ends the negation ("no, stop texting me").
+    clause = re.split(r"[.,;:!?¡¿]", before)[-1]
+    return any(word in negations for word in clause.split()[-2:])
+
+
+_TEXTS = r"(?:text messages?|texts?|txts?|messages?|msgs?|sms|spam)"
+_ENGLISH_NEGATIONS = frozenset(
+    {
+        "don't", "dont", "not", "never", "can't", "cant", "cannot", "won't", "wont",
+        "didn't", "didnt", "shouldn't", "wouldn't", "couldn't", "doesn't", "doesnt", "mustn't",
+    }
+)  # fmt: skip
+_SPANISH_NEGATIONS = frozenset({"no", "nunca", "jamas", "tampoco"})
+_ENGLISH_STOP_REQUESTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:stop|quit|cease) (?:texting|txting|messaging|msging|spamming)\b",
+        r"\b(?:stop|quit|cease) (?:contacting|bothering|calling|emailing|writing(?: to)?|sending"
+        r"(?: (?:texts|messages) to)?) (?:me|us|this number|my (?:phone|number))\b",
+        r"\b(?:stop|quit|cease|end) (?:sending |getting |receiving )?(?:me |us )?"
+        rf"(?:(?:these|the|your|all|all the|all these|this|those|any) )?{_TEXTS}\b",
+        r"\b(?:remove|unsubscribe|delete|drop|erase) (?:me|us|my (?:phone |cell )?"
+        r"(?:number|info|information|name|contact))\b",
+        r"\btake (?:me|us|my (?:phone |cell )?(?:number|name|info)) off\b",
+        r"\bopt (?:me|us) out\b",
+        r"\bunsubscribe\b",
+        r"\b(?:i|i'd|id|i'm|im|we|we'd)(?: [\w']+){0,3} opt[ -]?out\b",
+        r"\bcancel (?:my|the|this) subscription\b",
+        r"\bleave (?:me|us) alone\b",
+    )
+)
+_ENGLISH_REFUSALS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:do not|don't|dont|never) (?:ever )?(?:text|txt|message|msg|contact|call|email|sms"
+        r"|bother|spam|write(?: to)?) (?:me|us|this number)\b",
+        rf"\bno more (?:{_TEXTS}|texting|messaging)\b",
+        r"\b(?:don't|do not|dont|no longer) (?:want|wish|need)(?: to (?:get|receive))?"
+        rf"(?: (?:any|these|your|the|more|further|anymore))* {_TEXTS}\b",
+    )
+)
+_SPANISH_STOP_REQUESTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:darme|dame|denme|deme|dar|darse|me doy|me den) de baja\b",
+        r"\b(?:dejen|deja|deje|dejar|dejad|paren|para|pare|parar) de (?:escribir|mandar|enviar"
+        r"|contactar|molestar|textear|llamar)(?:me|nos)?\b",
+        r"\b(?:saca|saque|saquen|quita|quite|quiten|borra|borre|borren|elimina|elimine|eliminen)"
+        r"(?:me|nos)\b",
+        r"\b(?:sacar|quitar|borrar|eliminar)(?:me|nos)\b",
+        r"\bcancel(?:ar|en|a|e)? (?:mi |la |su )?(?:suscripcion|subscripcion)\b",
+    )
+)
+_SPANISH_REFUSALS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bno me (?:escriban|escribas|escriba|manden|mandes|mande|envien|envies|envie"
+        r"|contacten|contactes|contacte|molesten|molestes|moleste|textees|texteen|llamen)\b",
+        r"\bno (?:quiero|quiere|queremos|deseo|deseamos)(?: recibir)?"
+        r"(?: (?:mas|ningun|ningunos|sus|estos|los|tus|otros))* (?:mensajes?|textos?|sms|msjs)\b",
+        r"\bno mas (?:mensajes|textos|sms|msjs)\b",
+    )
+)
+# Each family with the words that, just before a match, turn it into its opposite.
+_STOP_REQUESTS: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = (
+    (_ENGLISH_STOP_REQUESTS, _ENGLISH_NEGATIONS),
+    (_ENGLISH_REFUSALS, frozenset()),
+    (_SPANISH_STOP_REQUESTS, _SPANISH_NEGATIONS),
+    (_SPANISH_REFUSALS, frozenset()),
+)
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """Return True for a yes, False for a no, and None for anything else."""
+    folded = _EMOJI_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    words = [token.strip("'’") for token in _ANSWER_TOKEN.findall(folded)]
+    votes = {char in YES_EMOJI for char in folded if char in YES_EMOJI or char in NO_EMOJI}
+    if _says(words, YES_WORDS):
+        votes.add(True)
+    elif _says(words, NO_WORDS):
+        votes.add(False)
+    elif _says(words, frozenset()) is None:
+        return None  # a word that is neither an answer nor politeness: "maybe", "yesterday"
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _says(words: list[str], answers: frozenset[str]) -> bool | None:
+    # Whether the words split wholly into answers and courtesies (None if they don't), and
+    # whether at least one piece was an answer: "yes i agree", "no thank you".
+    reached: list[bool | None] = [False] + [None] * len(words)
+    for start in range(len(words)):
+        if reached[start] is None:
+            continue
+        for stop in range(start + 1, min(start + 4, len(words)) + 1):
+            phrase = " ".join(words[start:stop])
+            if phrase in answers:
+                reached[stop] = True
+            elif phrase in COURTESY_WORDS and not reached[stop]:
+                reached[stop] = reached[start]
+    return reached[-1]
+
+
+_GREETING = r"(?:hi|hello|hey|hola|buenas)"
+_LEAD_IN_WORDS = (
+    r"(?:my (?:full )?name(?:\s*['’]s| is)?|mi nombre(?: es)?|nombre(?: es)?|name(?: is)?"
+    r"|it\s*['’]?s|it is|i\s*['’]?m|i am|this is|call me|(?:yo )?me llamo|(?:yo )?soy)"
+)
+_SEPARATORS = r"[\s:,.!\-–—]"
+_LEAD_IN = re.compile(
+    rf"^(?:{_GREETING}{_SEPARATORS}+)?{_LEAD_IN_WORDS}(?={_SEPARATORS}|$){_SEPARATORS}*",
+    re.IGNORECASE,
+)
+_LONE_GREETING = re.compile(rf"^{_GREETING}\s*[,.!]+\s*", re.IGNORECASE)
+_INNER_NAME_MARKS = frozenset("'’ʼ‘-‐‑–.,·・׳״\u05be\u200c\u200d ")
+_INVISIBLE_JOINERS = frozenset("\u200c\u200d")  # inside Persian and Indic names
+_WEB = re.compile(
+    r"https?|www\.|\w\.(?:com|net|org|edu|gov|io|ly|info|biz|app|xyz|tv|gg|link|site|online"
+    r"|shop|ru|cn|uk)\b",
+    re.IGNORECASE,
+)
+_SUFFIXES_WITH_PERIOD = frozenset({"jr", "sr", "esq"})
+_ROMAN_SUFFIXES = frozenset({"ii", "iii", "iv"})
+_COMMANDS_AND_NOT_NAMES = OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | HELP_KEYWORDS | NOT_NAMES
+MAX_NAME_LENGTH = 100
+
+
+def parse_name(text: str) -> str | None:
+    """Return the person's name a reply gives, or None if it does not look like one."""
+    text = unicodedata.normalize("NFKC", text)
+    if any(_refused_in_name(char) for char in text) or _WEB.search(text):
+        return None
+    text = " ".join(text.split())
+    stripped = _LEAD_IN.sub("", text, count=1)
+    if stripped == text:
+        stripped = _LONE_GREETING.sub("", text, count=1)
+    name = _strip_name_edges(stripped)
+    if (
+        not all(_is_name_letter(c) or c in _INNER_NAME_MARKS for c in name)
+        or sum(unicodedata.category(c).startswith("L") for c in name) < 2
+        or parse_yes_no(name) is not None
+        or _command(name) in _COMMANDS_AND_NOT_NAMES
+    ):
+        return None
+    name = _capitalized(name)
+    return name if len(name) <= MAX_NAME_LENGTH else None
+
+
+def _refused_in_name(char: str) -> bool:
+    # Digits, addresses and questions are never part of a name; nor are invisible controls,
+    # which could hide or reorder text where organizers read the names.
+    category = unicodedata.category(char)
+    if category[0] == "C":
+        return char not in "\t\n\r" and char not in _INVISIBLE_JOINERS
+    return category[0] == "N" or char in "@?¿"
+
+
+def _is_name_letter(char: str) -> bool:
+    # Variation selectors are marks too, but they dress up emoji, not letters.
+    category = unicodedata.category(char)
+    return category[0] == "L" or (category[0] == "M" and not _EMOJI_NOISE.match(char))
+
+
+def _strip_name_edges(text: str) -> str:
+    letters = [i for i, char in enumerate(text) if unicodedata.category(char).startswith("L")]
+    if not letters:
+        return ""
+    start, end = letters[0], letters[-1] + 1
+    # Keep the accents on the closing letter, but not the variation selector of an emoji.
+    while end < len(text) and _is_mark(text[end]) and _is_name_letter(text[end]):
+        end += 1
+    name = text[start:end]
+    words = name.split()
+    # Keep the period of "Jr." and of a closing initial, as in "Jane Q."
+    if end < len(text) and text[end] == "." and words:
+        last = words[-1].casefold()
+        if last in _SUFFIXES_WITH_PERIOD or (len(last) == 1 and last.isalpha()):
+            name += "."
+    return name
+
+
+def _capitalized(name: str) -> str:
+    # Respect the supporter's own capitals; fix only all-lowercase or all-caps Latin names.
+    letters = [c for c in name if c.isalpha()]
+    if not all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
+        return name
+    if name not in (name.lower(), name.upper()):
+        return name
+    words = name.lower().split()
+    return " ".join(_capitalized_word(word, i, len(words)) for i, word in enumerate(words))
+
+
+def _capitalized_word(word: str, position: int, count: int) -> str:
+    if 0 < position < count - 1 and word in NAME_PARTICLES:
+        return word
+    if position > 0 and word in _ROMAN_SUFFIXES:
+        return word.upper()
+    return "".join(_capitalized_part(part) for part in re.split(r"([-'’ʼ‘])", word))
+
+
+def _capitalized_part(part: str) -> str:
+    if part.startswith("mc") and len(part) > 3:
+        return "Mc" + part[2].upper() + part[3:]
+    return part[:1].title() + part[1:]
+
+
+def first_name(name: str) -> str:
+    """Return the word to greet a supporter with, from a name parse_name returned."""
+    words = [word.strip(",") for word in name.split()]
+    while len(words) > 1 and words[0].casefold().rstrip(".") in HONORIFICS:
+        words = words[1:]
+    return words[0] if words else ""
+
+
+_ZIP_NUMBER = re.compile(r"\w+(?:[-–—‐‑./]\w+)*")
+_ZIP = re.compile(r"([0-9]{5})(?:[-–—‐‑][0-9]{4})?")
+
+
+def parse_zip(text: str) -> str | None:
+    """Return the five-digit ZIP code a reply gives, or None if there is not exactly one."""
+    # A number counts only whole: "1230303", "3O303" and "404-555-0123" hold no ZIP code.
+    found = {
+        match[1]
+        for number in _ZIP_NUMBER.findall(unicodedata.normalize("NFKC", text))
+        if (match := _ZIP.fullmatch(number))
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def looks_spanish(text: str) -> bool:
+    """Tell whether a reply is probably written in Spanish."""
+    # Conservative on purpose: accents alone say nothing ("José Smith", "Zoë"), words do.
+    folded = normalize_word(text)
+    if "¿" in text or "¡" in text or folded in ("si", "sí") or re.search(r"\bsí\b|^soy\b", folded):
+        return True
+    plain = re.sub(r"[^\w ]", " ", _plain(text))
+    words = plain.split()
+    pairs = {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
+    return not SPANISH_HINT_WORDS.isdisjoint({*words, *pairs})

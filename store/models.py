@@ -1,0 +1,132 @@
+"""The durable record: supporters, campaigns, signatures, messages and consent events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite has no BIGINT autoincrement, PostgreSQL wants one for tables that grow without bound.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Supporter(Base):
+    __tablename__ = "supporters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)  # E.164
+    name: Mapped[str | None] = mapped_column(String(100))
+    zip_code: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Campaign(Base):
+    """A petition's row: its identity and counter. Its words live in its campaign file."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    keyword: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Incremented under the row lock as each signature is stored: it numbers signers exactly.
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConsentEvent(Base):
+    """An append-only record of what a person agreed to, or withdrew, and when."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # opt_in, ...
+    channel: Mapped[str] = mapped_column(String(16))
+    disclosure: Mapped[str | None] = mapped_column(Text)  # the exact text shown
+    message_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+    # One signature per person per campaign, ever: the database enforces it.
+    __table_args__ = (UniqueConstraint("campaign_id", "supporter_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
+    consent_event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"), unique=True)
+    number: Mapped[int] = mapped_column(Integer)  # signer #N of the campaign
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str] = mapped_column(String(100))
+    consent_text: Mapped[str] = mapped_column(Text)
+    message_sid: Mapped[str | None] = mapped_column(String(64))  # the inbound text that said YES
+    confirmation_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+
+
+class Message(Base):
+    """Every text in and out. Outbound rows exist before the send, then gain a SID and status."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_phone_id", "phone", "id"),
+        # Finds outbound work that a lost job left behind (see worker.recovery).
+        Index("ix_messages_direction_status", "direction", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Twilio's MessageSid; unique, so a webhook delivered twice is stored once.
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in, out
+    phone: Mapped[str] = mapped_column(String(32))  # the supporter's side, E.164
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    body: Mapped[str] = mapped_column(Text)
+    # in: received; out: pending -> sending -> sent/queued/delivered/undelivered/failed.
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(32))  # out: reply, confirmation
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,62 @@
+"""Small reads and writes shared by the webhook, the jobs and the commands."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from conversations import Campaign as CampaignFile
+from conversations import Place
+from conversations import Supporter as SupporterFacts
+from store.models import Campaign, Signature, Supporter
+
+
+def supporter_facts(session: Session, phone: str) -> SupporterFacts:
+    """What the engine may know about ``phone``: profile and signed campaigns."""
+    supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
+    if supporter is None:
+        return SupporterFacts()
+    signed = session.scalars(
+        select(Campaign.slug)
+        .join(Signature, Signature.campaign_id == Campaign.id)
+        .where(Signature.supporter_id == supporter.id)
+    )
+    place = None
+    if supporter.zip_code and supporter.city and supporter.state and supporter.time_zone:
+        place = Place(supporter.zip_code, supporter.city, supporter.state, supporter.time_zone)
+    return SupporterFacts(name=supporter.name, place=place, signed=frozenset(signed))
+
+
+def save_profile(session: Session, phone: str, name: str, place: Place, language: str) -> Supporter:
+    """Create or update the supporter for ``phone`` with what they told us."""
+    supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
+    if supporter is None:
+        supporter = Supporter(phone=phone)
+        try:
+            with session.begin_nested():
+                session.add(supporter)
+        except IntegrityError:
+            # Created meanwhile by another process: use that row.
+            supporter = session.scalars(select(Supporter).where(Supporter.phone == phone)).one()
+    supporter.name = name
+    supporter.zip_code = place.zip_code
+    supporter.city = place.city
+    supporter.state = place.state
+    supporter.time_zone = place.time_zone
+    supporter.language = language
+    return supporter
+
+
+def campaign_row(session: Session, campaign: CampaignFile) -> Campaign:
+    """The database row for a campaign file, created on first use."""
+    row = session.scalar(select(Campaign).where(Campaign.slug == campaign.slug))
+    if row is None:
+        row = Campaign(slug=campaign.slug, title=campaign.title, keyword=campaign.keyword)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(select(Campaign).where(Campaign.slug == campaign.slug)).one()
+    row.title, row.keyword, row.active = campaign.title, campaign.keyword, campaign.active
+    return row

@@ -1,0 +1,71 @@
+"""Find work that a lost job left unfinished and queue it again.
+
+Redis may lose its queues and a worker may die mid-job; the database still says what is
+owed: a YES (consent event) with no signature yet, a message still pending or stuck sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, select, update
+
+from bot.services import Services
+from store.models import ConsentEvent, Message, Signature, utcnow
+from worker.jobs import record_signature, send_message
+
+# A message stuck in "sending" this long lost its worker between the claim and the carrier's
+# answer. Sending it again may duplicate it; not sending may lose it. We send.
+STUCK_SENDING = timedelta(minutes=5)
+MAX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class Requeued:
+    signatures: int
+    messages: int
+
+
+def requeue_unfinished(services: Services, now: datetime | None = None) -> Requeued:
+    """Queue again every signature and send older than the grace period and not done."""
+    now = now or utcnow()
+    settled = now - timedelta(seconds=services.settings.recovery_grace)
+    with services.db.begin() as session:
+        stuck = session.scalars(
+            update(Message)
+            .where(
+                Message.direction == "out",
+                Message.status == "sending",
+                Message.sid.is_(None),
+                Message.kind != "reply",
+                Message.updated_at < now - STUCK_SENDING,
+            )
+            .values(status="pending")
+            .returning(Message.id)
+        ).all()
+        unsigned = session.scalars(
+            select(ConsentEvent.id).where(
+                ConsentEvent.kind == "opt_in",
+                ConsentEvent.created_at < settled,
+                ~exists().where(
+                    and_(
+                        Signature.campaign_id == ConsentEvent.campaign_id,
+                        Signature.supporter_id == ConsentEvent.supporter_id,
+                    )
+                ),
+            )
+        ).all()
+        unsent = session.scalars(
+            select(Message.id).where(
+                Message.direction == "out",
+                Message.status == "pending",
+                Message.attempts < MAX_ATTEMPTS,
+                Message.updated_at < settled,
+            )
+        ).all()
+    for event_id in unsigned:
+        services.enqueue(record_signature, event_id, job_id=f"sign-{event_id}")
+    for message_id in {*stuck, *unsent}:
+        services.enqueue(send_message, message_id, job_id=f"send-{message_id}")
+    return Requeued(len(unsigned), len({*stuck, *unsent}))
