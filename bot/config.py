@@ -32,6 +32,7 @@ class Settings:
     secret_key: str = ""
     campaigns_dir: str = str(PROJECT_ROOT / "campaigns")
     conversation_ttl: int = 24 * 3600  # seconds a conversation waits for the next answer
+    job_timeout: int = 30  # seconds a job may run; one that started longer ago lost its worker
     recovery_interval: int = 30  # seconds between the worker's sweeps for lost jobs
     recovery_grace: int = 60  # seconds before unfinished work counts as lost
 

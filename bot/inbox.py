@@ -49,7 +49,7 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         services.conversations.save(text.phone, turn.state)
     # Jobs go out only after the commit, so a worker always finds what it is asked about.
     for consent in consents:
-        services.enqueue(record_signature, consent.id, job_id=f"sign-{consent.id}")
+        services.enqueue(record_signature, consent.id)
     return [OutboundReply(m.id, m.body) for m in replies]
 
 

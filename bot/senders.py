@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,11 @@ class TwilioSender:
     """Send through Twilio's Messages API (or any server that speaks it)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+        # Without a timeout a hung connection would hold the job past its own timeout.
+        http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+        self.client = Client(
+            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http
+        )
         self.client.api.base_url = settings.twilio_api_base_url
         self.sender = (
             {"messaging_service_sid": settings.twilio_messaging_service_sid}

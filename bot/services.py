@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import fakeredis
 from flask import Flask, current_app
 from redis import Redis
 from redis.lock import Lock
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +29,7 @@ REPLIES_QUEUE = "replies"
 QUEUES = (REPLIES_QUEUE,)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
-_OVER = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 @dataclass
@@ -43,18 +43,35 @@ class Services:
     places: ZipCodes
     conversations: ConversationStates
 
-    def enqueue(self, function: Any, *args: Any, job_id: str) -> None:
-        """Queue a job, unless the same job is already waiting or running."""
+    def enqueue(self, function: Callable[[int], None], row_id: int) -> None:
+        """Queue ``function(row_id)``, unless that same job is already waiting or running."""
         queue = self.queues[REPLIES_QUEUE]
+        job_id = f"{function.__name__}-{row_id}"
+        args = (row_id,)
+        options = {"job_id": job_id, "retry": JOB_RETRY, "unique": True}
         try:
-            queue.enqueue(function, *args, job_id=job_id, retry=JOB_RETRY, unique=True)
+            queue.enqueue(function, *args, job_timeout=self.settings.job_timeout, **options)
+            return
         except DuplicateJobError:
+            pass
+        try:
             job = Job.fetch(job_id, connection=self.redis)
-            if job.get_status(refresh=False) not in _OVER:
+        except NoSuchJobError:
+            job = None  # It expired meanwhile.
+        if job is not None:
+            if self._still_coming(job):
                 return
-            # A finished or failed run of it is still on record: the work came back, so go again.
+            # Finished, failed, or started by a worker that died: the work came back, go again.
             job.delete()
-            queue.enqueue(function, *args, job_id=job_id, retry=JOB_RETRY, unique=True)
+        queue.enqueue(function, *args, job_timeout=self.settings.job_timeout, **options)
+
+    def _still_coming(self, job: Job) -> bool:
+        status = job.get_status(refresh=False)
+        if status == JobStatus.STARTED:
+            # No job outlives its timeout, so one that started longer ago lost its worker.
+            started = job.started_at or datetime.now(UTC)
+            return datetime.now(UTC) - started < timedelta(seconds=self.settings.job_timeout)
+        return status in _WAITING
 
     @contextmanager
     def phone_lock(self, phone: str) -> Iterator[None]:

@@ -75,7 +75,7 @@ def record_signature(consent_event_id: int) -> None:
         # Another run of this job signed first; the unique constraint kept it to one.
         log.info("consent event %s was already signed", consent_event_id)
         return
-    svc.enqueue(send_message, confirmation.id, job_id=f"send-{confirmation.id}")
+    svc.enqueue(send_message, confirmation.id)
 
 
 def send_message(message_id: int) -> None:

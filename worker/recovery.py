@@ -15,9 +15,6 @@ from bot.services import Services
 from store.models import ConsentEvent, Message, Signature, utcnow
 from worker.jobs import record_signature, send_message
 
-# A message stuck in "sending" this long lost its worker between the claim and the carrier's
-# answer. Sending it again may duplicate it; not sending may lose it. We send.
-STUCK_SENDING = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 
 
@@ -39,7 +36,9 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.status == "sending",
                 Message.sid.is_(None),
                 Message.kind != "reply",
-                Message.updated_at < now - STUCK_SENDING,
+                # Its job outlived any job's timeout: the worker died between the claim and
+                # the carrier's answer. Sending again may duplicate it; not sending may lose it.
+                Message.updated_at < now - timedelta(seconds=2 * services.settings.job_timeout),
             )
             .values(status="pending")
             .returning(Message.id)
@@ -65,7 +64,7 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
             )
         ).all()
     for event_id in unsigned:
-        services.enqueue(record_signature, event_id, job_id=f"sign-{event_id}")
+        services.enqueue(record_signature, event_id)
     for message_id in {*stuck, *unsent}:
-        services.enqueue(send_message, message_id, job_id=f"send-{message_id}")
+        services.enqueue(send_message, message_id)
     return Requeued(len(unsigned), len({*stuck, *unsent}))

@@ -1,0 +1,142 @@
+"""A phone in the browser for trying the bot: ``/simulator/``, only outside production.
+
+Its texts skip Twilio and its signature check and go straight to ``receive``, which is
+why ``create_app`` registers this blueprint only when ``BOT_ENV`` is not production.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.inbox import InboundText, receive
+from bot.services import services
+from store.models import Message
+
+BODY_LIMIT = 1600  # Twilio's limit for one message body
+
+bp = Blueprint(
+    "simulator",
+    __name__,
+    url_prefix="/simulator",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+class BadPhone(ValueError):
+    """The text is not a phone number we can reach."""
+
+
+def e164(raw: str) -> str:
+    """Return ``raw`` as an E.164 number, reading it as a US number unless it says otherwise."""
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        raise BadPhone(f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise BadPhone(f"{raw!r} is not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def made_up_phone() -> str:
+    """A number from the 555-01xx block, which is reserved for fiction."""
+    return f"+1404555{random.randint(100, 199):04d}"
+
+
+def hint() -> str:
+    """Tell a newcomer which keywords to text, e.g. ``Text FACES to start``."""
+    keywords = [c.keyword for c in services().catalog.active]
+    if not keywords:
+        return "No campaign is active: any text gets the menu"
+    return f"Text {' or '.join(keywords)} to start"
+
+
+def thread(session: Session, phone: str, after: int = 0) -> list[dict[str, Any]]:
+    """Every stored text to and from ``phone`` with an id above ``after``, oldest first."""
+    rows = session.scalars(
+        select(Message).where(Message.phone == phone, Message.id > after).order_by(Message.id)
+    )
+    return [
+        {
+            "id": m.id,
+            "direction": m.direction,
+            "body": m.body,
+            "status": m.status,
+            "kind": m.kind,
+            "at": _iso_utc(m.created_at),
+        }
+        for m in rows
+    ]
+
+
+@bp.get("/")
+def page() -> str:
+    try:
+        phone = e164(request.args.get("phone", ""))
+    except BadPhone:
+        phone = made_up_phone()
+    return render_template("simulator.html", phone=phone, hint=hint())
+
+
+@bp.get("/messages")
+def messages() -> ResponseReturnValue:
+    try:
+        phone = e164(request.args.get("phone", ""))
+    except BadPhone as error:
+        return jsonify(error=str(error)), 400
+    return _thread_json(phone)
+
+
+@bp.post("/messages")
+def send() -> ResponseReturnValue:
+    # No CSRF token here: a cross-site form cannot send application/json without a CORS
+    # preflight, which this app never answers, so requiring JSON keeps other sites out.
+    if not request.is_json:
+        return jsonify(error="send application/json"), 415
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="send a JSON object with phone and body"), 400
+    raw_phone, body = data.get("phone"), data.get("body", "")
+    if not isinstance(raw_phone, str) or not isinstance(body, str):
+        return jsonify(error="phone and body must be strings"), 400
+    if len(body) > BODY_LIMIT:
+        return jsonify(error=f"a text holds at most {BODY_LIMIT} characters"), 400
+    try:
+        phone = e164(raw_phone)
+    except BadPhone as error:
+        return jsonify(error=str(error)), 400
+    text = InboundText(phone=phone, body=body, sid="SIM" + uuid.uuid4().hex, channel="sms")
+    try:
+        receive(services(), text)
+    except TimeoutError:
+        return jsonify(error="the previous text from this phone is still being handled"), 503
+    return _thread_json(phone)
+
+
+def _thread_json(phone: str) -> ResponseReturnValue:
+    with services().db() as session:
+        return jsonify(phone=phone, messages=thread(session, phone))
+
+
+def _home() -> ResponseReturnValue:
+    return redirect(url_for("simulator.page"))
+
+
+# The site root leads newcomers to the simulator; in production there is no page at "/".
+bp.record_once(lambda state: state.app.add_url_rule("/", "home", _home))
+
+
+def _iso_utc(moment: datetime) -> str:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

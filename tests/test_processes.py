@@ -1,0 +1,162 @@
+"""The real processes: gunicorn serving ``bot:create_app()`` and ``python -m worker``.
+
+A worker is killed with SIGKILL while it records signatures and sends confirmations; after a
+new worker starts, every YES is a signature and every signer has a confirmation: exactly one,
+except where the kill fell between Twilio's answer and storing its SID (at most one, counted).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from conftest import BOT_NUMBER, REDIS_URL
+from fake_twilio import FakeTwilio
+from sqlalchemy import func, select
+from twilio_signing import signed_headers
+
+from store.models import Message, Signature
+
+ROOT = Path(__file__).resolve().parents[1]
+SUPPORTERS = [f"+1404555{n:04d}" for n in range(200, 212)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Stack:
+    """Web and worker processes on this machine's PostgreSQL and Redis, texting a fake Twilio."""
+
+    def __init__(self, database_url: str, twilio: FakeTwilio) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.twilio = twilio
+        self.env = {
+            **os.environ,
+            "BOT_ENV": "production",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_PHONE_NUMBER": BOT_NUMBER,
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "PUBLIC_BASE_URL": self.base_url,
+            "SECRET_KEY": "test-secret",
+            "JOB_TIMEOUT": "2",
+            "RECOVERY_INTERVAL": "1",
+            "RECOVERY_GRACE": "1",
+        }
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.sent = 0
+
+    def start(self, *command: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
+        self.processes.append(process)
+        return process
+
+    def start_web(self) -> None:
+        bind = f"127.0.0.1:{self.port}"
+        self.start(sys.executable, "-m", "gunicorn", "--bind", bind, "-w", "2", "bot:create_app()")
+        wait_for(self.healthy, 30, "gunicorn to answer /healthz")
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        return self.start(sys.executable, "-m", "worker")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def text(self, phone: str, body: str) -> int:
+        self.sent += 1
+        params = {
+            "MessageSid": f"SM{self.sent:032d}",
+            "AccountSid": self.twilio.account_sid,
+            "From": phone,
+            "To": BOT_NUMBER,
+            "Body": body,
+        }
+        headers = signed_headers(self.twilio.auth_token, self.base_url + "/sms", params)
+        request = urllib.request.Request(
+            self.base_url + "/sms", data=urlencode(params).encode(), headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def stack(app, database_url: str, twilio: FakeTwilio) -> Iterator[Stack]:
+    running = Stack(database_url, twilio)
+    try:
+        running.start_web()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_worker_killed_mid_run_loses_no_signature_and_doubles_at_most_one_text(
+    stack: Stack, twilio: FakeTwilio, svc
+) -> None:
+    for phone in SUPPORTERS:
+        for body in ("FACES", "Jane Doe", "30303", "YES"):
+            assert stack.text(phone, body) == 200
+    # Twilio takes its time, so the kill lands while confirmations are going out.
+    twilio.latency = 0.2
+    first = stack.start_worker()
+    wait_for(lambda: len(twilio.messages) >= 3, 60, "the first confirmations")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    stack.start_worker()
+
+    def all_confirmed() -> bool:
+        # Confirmed means Twilio took it and the bot stored the SID Twilio gave it.
+        with svc.db() as session:
+            return session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.kind == "confirmation", Message.sid.is_not(None)
+                )
+            ) == len(SUPPORTERS)
+
+    wait_for(all_confirmed, 90, "every confirmation")
+    with svc.db() as session:
+        assert session.scalar(select(func.count(Signature.id))) == len(SUPPORTERS)
+    assert {m.to for m in twilio.messages} == set(SUPPORTERS)
+    per_phone = Counter(m.to for m in twilio.messages)
+    doubled = [phone for phone, count in per_phone.items() if count > 1]
+    assert len(doubled) <= 1, per_phone
+    assert all(count <= 2 for count in per_phone.values()), per_phone
