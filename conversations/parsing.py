@@ -58,7 +58,6 @@ SPANISH_HINT_WORDS = frozenset(
 _EDGE_CATEGORIES = ("P", "S", "Z", "C")
 # Emoji presentation, skin tones and joiners: "👍🏽" and "✔️" should read as "👍" and "✔".
 _EMOJI_NOISE = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
-_ANSWER_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def normalize_word(text: str) -> str:
@@ -86,156 +85,6 @@ def _is_mark(char: str) -> bool:
     return unicodedata.category(char)[0] == "M"
 
 
-# "stop please", "please stop it now", "ya basta" are still the bare keyword.
-_COURTESY = re.compile(
-    r"(?<= )(?:please|pls|plz|thanks|thank you|thx|now|it|por favor|gracias|ya)(?= )"
-)
-
-
-def _command(text: str) -> str:
-    # Hyphens and periods vanish ("opt-out", "s.t.o.p"); other marks split words ("stop,please").
-    word = "".join(
-        "" if c == "." or unicodedata.category(c) == "Pd" else " " if _is_edge(c) else c
-        for c in normalize_word(text)
-    )
-    padded = " " + " ".join(word.split()) + " "
-    return " ".join(_COURTESY.sub(" ", padded).split())
-
-
-def is_opt_out(text: str) -> bool:
-    """Tell whether a message asks to stop all messages, by keyword or in a sentence."""
-    if _command(text) in OPT_OUT_KEYWORDS:
-        return True
-    plain = _plain(text)
-    return any(
-        not _negated(plain[: found.start()], negations)
-        for patterns, negations in _STOP_REQUESTS
-        for pattern in patterns
-        for found in pattern.finditer(plain)
-    )
-
-
-def is_opt_in(text: str) -> bool:
-    """Tell whether a message is a keyword asking to resume messages."""
-    return _command(text) in OPT_IN_KEYWORDS
-
-
-def is_help(text: str) -> bool:
-    """Tell whether a message is a keyword asking for help."""
-    return _command(text) in HELP_KEYWORDS
-
-
-def _plain(text: str) -> str:
-    # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
-
-
-def _negated(before: str, negations: frozenset[str]) -> bool:
-    # "don't stop texting me" and "no dejen de escribirme" are the opposite of a stop request;
-    # a comma or full stop ends the negation ("no, stop texting me").
-    clause = re.split(r"[.,;:!?¡¿]", before)[-1]
-    return any(word in negations for word in clause.split()[-2:])
-
-
-_TEXTS = r"(?:text messages?|texts?|txts?|messages?|msgs?|sms|spam)"
-_ENGLISH_NEGATIONS = frozenset(
-    {
-        "don't", "dont", "not", "never", "can't", "cant", "cannot", "won't", "wont",
-        "didn't", "didnt", "shouldn't", "wouldn't", "couldn't", "doesn't", "doesnt", "mustn't",
-    }
-)  # fmt: skip
-_SPANISH_NEGATIONS = frozenset({"no", "nunca", "jamas", "tampoco"})
-_ENGLISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:stop|quit|cease) (?:texting|txting|messaging|msging|spamming)\b",
-        r"\b(?:stop|quit|cease) (?:contacting|bothering|calling|emailing|writing(?: to)?|sending"
-        r"(?: (?:texts|messages) to)?) (?:me|us|this number|my (?:phone|number))\b",
-        r"\b(?:stop|quit|cease|end) (?:sending |getting |receiving )?(?:me |us )?"
-        rf"(?:(?:these|the|your|all|all the|all these|this|those|any) )?{_TEXTS}\b",
-        r"\b(?:remove|unsubscribe|delete|drop|erase) (?:me|us|my (?:phone |cell )?"
-        r"(?:number|info|information|name|contact))\b",
-        r"\btake (?:me|us|my (?:phone |cell )?(?:number|name|info)) off\b",
-        r"\bopt (?:me|us) out\b",
-        r"\bunsubscribe\b",
-        r"\b(?:i|i'd|id|i'm|im|we|we'd)(?: [\w']+){0,3} opt[ -]?out\b",
-        r"\bcancel (?:my|the|this) subscription\b",
-        r"\bleave (?:me|us) alone\b",
-    )
-)
-_ENGLISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:do not|don't|dont|never) (?:ever )?(?:text|txt|message|msg|contact|call|email|sms"
-        r"|bother|spam|write(?: to)?) (?:me|us|this number)\b",
-        rf"\bno more (?:{_TEXTS}|texting|messaging)\b",
-        r"\b(?:don't|do not|dont|no longer) (?:want|wish|need)(?: to (?:get|receive))?"
-        rf"(?: (?:any|these|your|the|more|further|anymore))* {_TEXTS}\b",
-    )
-)
-_SPANISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:darme|dame|denme|deme|dar|darse|me doy|me den) de baja\b",
-        r"\b(?:dejen|deja|deje|dejar|dejad|paren|para|pare|parar) de (?:escribir|mandar|enviar"
-        r"|contactar|molestar|textear|llamar)(?:me|nos)?\b",
-        r"\b(?:saca|saque|saquen|quita|quite|quiten|borra|borre|borren|elimina|elimine|eliminen)"
-        r"(?:me|nos)\b",
-        r"\b(?:sacar|quitar|borrar|eliminar)(?:me|nos)\b",
-        r"\bcancel(?:ar|en|a|e)? (?:mi |la |su )?(?:suscripcion|subscripcion)\b",
-    )
-)
-_SPANISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\bno me (?:escriban|escribas|escriba|manden|mandes|mande|envien|envies|envie"
-        r"|contacten|contactes|contacte|molesten|molestes|moleste|textees|texteen|llamen)\b",
-        r"\bno (?:quiero|quiere|queremos|deseo|deseamos)(?: recibir)?"
-        r"(?: (?:mas|ningun|ningunos|sus|estos|los|tus|otros))* (?:mensajes?|textos?|sms|msjs)\b",
-        r"\bno mas (?:mensajes|textos|sms|msjs)\b",
-    )
-)
-# Each family with the words that, just before a match, turn it into its opposite.
-_STOP_REQUESTS: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = (
-    (_ENGLISH_STOP_REQUESTS, _ENGLISH_NEGATIONS),
-    (_ENGLISH_REFUSALS, frozenset()),
-    (_SPANISH_STOP_REQUESTS, _SPANISH_NEGATIONS),
-    (_SPANISH_REFUSALS, frozenset()),
-)
-
-
-def parse_yes_no(text: str) -> bool | None:
-    """Return True for a yes, False for a no, and None for anything else."""
-    folded = _EMOJI_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
-    words = [token.strip("'’") for token in _ANSWER_TOKEN.findall(folded)]
-    votes = {char in YES_EMOJI for char in folded if char in YES_EMOJI or char in NO_EMOJI}
-    if _says(words, YES_WORDS):
-        votes.add(True)
-    elif _says(words, NO_WORDS):
-        votes.add(False)
-    elif _says(words, frozenset()) is None:
-        return None  # a word that is neither an answer nor politeness: "maybe", "yesterday"
-    return votes.pop() if len(votes) == 1 else None
-
-
-def _says(words: list[str], answers: frozenset[str]) -> bool | None:
-    # Whether the words split wholly into answers and courtesies (None if they don't), and
-    # whether at least one piece was an answer: "yes i agree", "no thank you".
-    reached: list[bool | None] = [False] + [None] * len(words)
-    for start in range(len(words)):
-        if reached[start] is None:
-            continue
-        for stop in range(start + 1, min(start + 4, len(words)) + 1):
-            phrase = " ".join(words[start:stop])
-            if phrase in answers:
-                reached[stop] = True
-            elif phrase in COURTESY_WORDS and not reached[stop]:
-                reached[stop] = reached[start]
-    return reached[-1]
-
-
 _GREETING = r"(?:hi|hello|hey|hola|buenas)"
 _LEAD_IN_WORDS = (
     r"(?:my (?:full )?name(?:\s*['’]s| is)?|mi nombre(?: es)?|nombre(?: es)?|name(?: is)?"
@@ -243,10 +92,10 @@ _LEAD_IN_WORDS = (
 )
 _SEPARATORS = r"[\s:,.!\-–—]"
 _LEAD_IN = re.compile(
-    rf"^(?:{_GREETING}{_SEPARATORS}+)?{_LEAD_IN_WORDS}(?={_SEPARATORS}|$){_SEPARATORS}*",
+    rf"^\W*(?:{_GREETING}{_SEPARATORS}+)?{_LEAD_IN_WORDS}(?={_SEPARATORS}|$){_SEPARATORS}*",
     re.IGNORECASE,
 )
-_LONE_GREETING = re.compile(rf"^{_GREETING}\s*[,.!]+\s*", re.IGNORECASE)
+_LONE_GREETING = re.compile(rf"^\W*{_GREETING}\s*[,.!]+\s*", re.IGNORECASE)
 _INNER_NAME_MARKS = frozenset("'’ʼ‘-‐‑–.,·・׳״\u05be\u200c\u200d ")
 _INVISIBLE_JOINERS = frozenset("\u200c\u200d")  # inside Persian and Indic names
 _WEB = re.compile(
@@ -360,6 +209,159 @@ def parse_zip(text: str) -> str | None:
         if (match := _ZIP.fullmatch(number))
     }
     return found.pop() if len(found) == 1 else None
+
+
+_ANSWER_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """Return True for a yes, False for a no, and None for anything else."""
+    folded = _EMOJI_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    words = [token.strip("'’") for token in _ANSWER_TOKEN.findall(folded)]
+    votes = {char in YES_EMOJI for char in folded if char in YES_EMOJI or char in NO_EMOJI}
+    if _says(words, YES_WORDS):
+        votes.add(True)
+    elif _says(words, NO_WORDS):
+        votes.add(False)
+    elif _says(words, frozenset()) is None:
+        return None  # a word that is neither an answer nor politeness: "maybe", "yesterday"
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _says(words: list[str], answers: frozenset[str]) -> bool | None:
+    # Whether the words split wholly into answers and courtesies (None if they don't), and
+    # whether at least one piece was an answer: "yes i agree", "no thank you".
+    reached: list[bool | None] = [False] + [None] * len(words)
+    for start in range(len(words)):
+        if reached[start] is None:
+            continue
+        for stop in range(start + 1, min(start + 4, len(words)) + 1):
+            phrase = " ".join(words[start:stop])
+            if phrase in answers:
+                reached[stop] = True
+            elif phrase in COURTESY_WORDS and not reached[stop]:
+                reached[stop] = reached[start]
+    return reached[-1]
+
+
+# Words around a command that leave it a command: "stop please", "stop it now", "ya basta".
+_FILLERS = re.compile(
+    r"(?<= )(?:please|pls|plz|thanks|thank you|thx|now|it|por favor|gracias|ya)(?= )"
+)
+
+
+def _command(text: str) -> str:
+    # Hyphens and periods vanish ("opt-out", "s.t.o.p"); other marks split words ("stop,please").
+    word = "".join(
+        "" if c == "." or unicodedata.category(c) == "Pd" else " " if _is_edge(c) else c
+        for c in normalize_word(text)
+    )
+    padded = " " + " ".join(word.split()) + " "
+    return " ".join(_FILLERS.sub(" ", padded).split())
+
+
+_TEXTS = r"(?:text messages?|texts?|txts?|messages?|msgs?|sms|spam)"
+_ENGLISH_NEGATIONS = frozenset(
+    {
+        "don't", "dont", "not", "never", "can't", "cant", "cannot", "won't", "wont",
+        "didn't", "didnt", "shouldn't", "wouldn't", "couldn't", "doesn't", "doesnt", "mustn't",
+    }
+)  # fmt: skip
+_SPANISH_NEGATIONS = frozenset({"no", "nunca", "jamas", "tampoco"})
+_ENGLISH_STOP_REQUESTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:stop|quit|cease) (?:texting|txting|messaging|msging|spamming)\b",
+        r"\b(?:stop|quit|cease) (?:contacting|bothering|calling|emailing|writing(?: to)?|sending"
+        r"(?: (?:texts|messages) to)?) (?:me|us|this number|my (?:phone|number))\b",
+        r"\b(?:stop|quit|cease|end) (?:sending |getting |receiving )?(?:me |us )?"
+        rf"(?:(?:these|the|your|all|all the|all these|this|those|any) )?{_TEXTS}\b",
+        r"\b(?:remove|unsubscribe|delete|drop|erase) (?:me|us|my (?:phone |cell )?"
+        r"(?:number|info|information|name|contact))\b",
+        r"\btake (?:me|us|my (?:phone |cell )?(?:number|name|info)) off\b",
+        r"\bopt (?:me|us) out\b",
+        r"\bunsubscribe\b",
+        r"\b(?:i|i'd|id|i'm|im|we|we'd)(?: [\w']+){0,3} opt[ -]?out\b",
+        r"\bcancel (?:my|the|this) subscription\b",
+        r"\bleave (?:me|us) alone\b",
+    )
+)
+_ENGLISH_REFUSALS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:do not|don't|dont|never) (?:ever )?(?:text|txt|message|msg|contact|call|email|sms"
+        r"|bother|spam|write(?: to)?) (?:me|us|this number)\b",
+        rf"\bno more (?:{_TEXTS}|texting|messaging)\b",
+        r"\b(?:don't|do not|dont|no longer) (?:want|wish|need)(?: to (?:get|receive))?"
+        rf"(?: (?:any|these|your|the|more|further|anymore))* {_TEXTS}\b",
+    )
+)
+_SPANISH_STOP_REQUESTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?:darme|dame|denme|deme|dar|darse|me doy|me den) de baja\b",
+        r"\b(?:dejen|deja|deje|dejar|dejad|paren|para|pare|parar) de (?:escribir|mandar|enviar"
+        r"|contactar|molestar|textear|llamar)(?:me|nos)?\b",
+        r"\b(?:saca|saque|saquen|quita|quite|quiten|borra|borre|borren|elimina|elimine|eliminen)"
+        r"(?:me|nos)\b",
+        r"\b(?:sacar|quitar|borrar|eliminar)(?:me|nos)\b",
+        r"\bcancel(?:ar|en|a|e)? (?:mi |la |su )?(?:suscripcion|subscripcion)\b",
+    )
+)
+_SPANISH_REFUSALS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bno me (?:escriban|escribas|escriba|manden|mandes|mande|envien|envies|envie"
+        r"|contacten|contactes|contacte|molesten|molestes|moleste|textees|texteen|llamen)\b",
+        r"\bno (?:quiero|quiere|queremos|deseo|deseamos)(?: recibir)?"
+        r"(?: (?:mas|ningun|ningunos|sus|estos|los|tus|otros))* (?:mensajes?|textos?|sms|msjs)\b",
+        r"\bno mas (?:mensajes|textos|sms|msjs)\b",
+    )
+)
+# Each family with the words that, just before a match, turn it into its opposite.
+_STOP_REQUESTS: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = (
+    (_ENGLISH_STOP_REQUESTS, _ENGLISH_NEGATIONS),
+    (_ENGLISH_REFUSALS, frozenset()),
+    (_SPANISH_STOP_REQUESTS, _SPANISH_NEGATIONS),
+    (_SPANISH_REFUSALS, frozenset()),
+)
+
+
+def is_opt_out(text: str) -> bool:
+    """Tell whether a message asks to stop all messages, by keyword or in a sentence."""
+    if _command(text) in OPT_OUT_KEYWORDS:
+        return True
+    plain = _plain(text)
+    return any(
+        not _negated(plain[: found.start()], negations)
+        for patterns, negations in _STOP_REQUESTS
+        for pattern in patterns
+        for found in pattern.finditer(plain)
+    )
+
+
+def is_opt_in(text: str) -> bool:
+    """Tell whether a message is a keyword asking to resume messages."""
+    return _command(text) in OPT_IN_KEYWORDS
+
+
+def is_help(text: str) -> bool:
+    """Tell whether a message is a keyword asking for help."""
+    return _command(text) in HELP_KEYWORDS
+
+
+def _plain(text: str) -> str:
+    # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
+
+
+def _negated(before: str, negations: frozenset[str]) -> bool:
+    # "don't stop texting me" and "no dejen de escribirme" are the opposite of a stop request;
+    # a comma or full stop ends the negation ("no, stop texting me").
+    clause = re.split(r"[.,;:!?¡¿]", before)[-1]
+    return any(word in negations for word in clause.split()[-2:])
 
 
 def looks_spanish(text: str) -> bool:

@@ -1,0 +1,498 @@
+"""What the bot reads out of a supporter's replies. Pure: no services needed."""
+
+import ast
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conversations import parsing
+from conversations.parsing import (
+    OPT_OUT_KEYWORDS,
+    first_name,
+    is_help,
+    is_opt_in,
+    is_opt_out,
+    looks_spanish,
+    normalize_word,
+    parse_name,
+    parse_yes_no,
+    parse_zip,
+)
+
+# Odd text a phone can send: NUL, right-to-left and bidi marks, combining marks, emoji parts.
+AWKWARD = ["\x00", "\u202e", "\u200f", "\u0301", "\u0308", "\ufe0f", "\u200d", "🏽", "מ", "ع", "李"]
+awkward_text = st.lists(
+    st.one_of(st.sampled_from(AWKWARD), st.text(max_size=20)), max_size=100
+).map("".join)
+any_text = st.one_of(st.text(max_size=2000), awkward_text)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        (" Faces! ", "faces"),
+        ("FACES", "faces"),
+        ("OPT OUT", "opt out"),
+        ("opt   \n out", "opt out"),
+        ("sí", "sí"),
+        ("¡SÍ!", "sí"),
+        ("Ｆａｃｅｓ", "faces"),
+        ("faces ❤️", "faces"),
+        ("👍", ""),
+        ("", ""),
+    ],
+)
+def test_it_normalizes_a_whole_message_for_keyword_comparison(text, word):
+    assert normalize_word(text) == word
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("José Ñúñez", "José Ñúñez"),
+        ("O'Brien-Smith", "O'Brien-Smith"),
+        ("李小龍", "李小龍"),
+        ("Mary Ann de la Cruz", "Mary Ann de la Cruz"),
+        ("Nguyễn Văn A", "Nguyễn Văn A"),
+        ("محمد علي", "محمد علي"),
+        ("דוד כהן", "דוד כהן"),
+        ("Zoe\u0308 Smith", "Zoë Smith"),
+        ("देवनागरी नाम", "देवनागरी नाम"),
+        ("Иван Петров", "Иван Петров"),
+        ("Martin Luther King Jr.", "Martin Luther King Jr."),
+        ("Jane Q.", "Jane Q."),
+        ("  Jane   Doe!! ", "Jane Doe"),
+        ("Jane Doe 🌹", "Jane Doe"),
+        ("Ana ❤️", "Ana"),
+    ],
+)
+def test_it_accepts_names_in_any_script(text, name):
+    assert parse_name(text) == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my name is Jane Doe",
+        "My name's Jane Doe",
+        "name is Jane Doe",
+        "Name: Jane Doe",
+        "it's Jane Doe",
+        "its Jane Doe",
+        "It is Jane Doe.",
+        "I'm Jane Doe",
+        "im Jane Doe",
+        "I am Jane Doe",
+        "this is Jane Doe",
+        "call me Jane Doe",
+        "Hi, I'm Jane Doe!",
+        "MY NAME IS: Jane Doe",
+        "Me llamo Jane Doe",
+        "mi nombre es Jane Doe",
+        "Soy Jane Doe",
+    ],
+)
+def test_it_strips_lead_ins_from_names(text):
+    assert parse_name(text) == "Jane Doe"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("jane doe", "Jane Doe"),
+        ("JANE DOE", "Jane Doe"),
+        ("josé ñúñez", "José Ñúñez"),
+        ("maria de la cruz", "Maria de la Cruz"),
+        ("ludwig van beethoven", "Ludwig van Beethoven"),
+        ("de la cruz", "De la Cruz"),
+        ("kim le", "Kim Le"),
+        ("conor o'brien", "Conor O'Brien"),
+        ("o'brien-smith", "O'Brien-Smith"),
+        ("ronald mcdonald", "Ronald McDonald"),
+        ("JOHN SMITH JR.", "John Smith Jr."),
+        ("henry ford iii", "Henry Ford III"),
+    ],
+)
+def test_it_capitalizes_names_typed_all_in_one_case(text, name):
+    assert parse_name(text) == name
+
+
+@pytest.mark.parametrize("text", ["McKenzie deVries", "bell hooks Jr", "ΑΝΝΑ ΠΑΠΑΔΟΠΟΥΛΟΥ"])
+def test_it_keeps_the_capitals_a_supporter_chose(text):
+    assert parse_name(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "?!.",
+        "😀😀",
+        "👍",
+        "my name is",
+        "Jane 2",
+        "R2D2",
+        "Jane ２",
+        "jane@example.org",
+        "@jane",
+        "http://jane.example",
+        "www.janedoe",
+        "janedoe.com",
+        "see x.com",
+        "a" * 101,
+        "my name is " + "a" * 101,
+        "J",
+        "李",
+        "yes",
+        "Y",
+        "no",
+        "ok",
+        "sure",
+        "yeah",
+        "sí",
+        "nope",
+        "yes please",
+        "stop",
+        "STOP",
+        "help",
+        "start",
+        "maybe",
+        "who is this?",
+        "Jane\x00Doe",
+        "Jane\x07Doe",
+        "Jane\u202eDoe",
+        "Jane & Doe",
+    ],
+)
+def test_it_refuses_replies_that_are_not_names(text):
+    assert parse_name(text) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Jane Doe", "Jane"),
+        ("Mary Ann de la Cruz", "Mary"),
+        ("李小龍", "李小龍"),
+        ("Dr. Jane Smith", "Jane"),
+        ("Doe, Jane", "Doe"),
+        ("", ""),
+    ],
+)
+def test_it_greets_a_supporter_by_the_first_word_of_their_name(name, greeting):
+    assert first_name(name) == greeting
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "30303",
+        "30303-1234",
+        "30303 1234",
+        "30303–1234",
+        "zip is 30303",
+        "my zip code is 30303",
+        "ZIP: 30303",
+        " 30303.",
+        "mi código postal es 30303",
+        "código postal 30303",
+        "cp 30303",
+        "３０３０３",
+        "30303 30303",
+        "123 Main St, Atlanta 30303",
+    ],
+)
+def test_it_extracts_a_five_digit_zip(text):
+    assert parse_zip(text) == "30303"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Atlanta",
+        "3030",
+        "303030",
+        "303031234",
+        "30303 30305",
+        "3O303",
+        "30303a",
+        "1230303",
+        "404-555-0123",
+        "30303-12",
+        "30,303",
+        "30303/30305",
+        "٣٠٣٠٣",
+    ],
+)
+def test_it_refuses_replies_without_exactly_one_zip(text):
+    assert parse_zip(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "YES",
+        "y",
+        "ye",
+        "yes please",
+        "yeah",
+        "yea",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "k",
+        "Yes!!",
+        "  yes. ",
+        "YES I agree",
+        "i agree",
+        "agree",
+        "sign me up",
+        "si",
+        "sí",
+        "Sí, claro",
+        "claro",
+        "de acuerdo",
+        "vale",
+        "👍",
+        "👍🏽",
+        "👍🏿👍🏿",
+        "✅",
+        "✔️",
+        "👌",
+        "yes 👍",
+    ],
+)
+def test_it_reads_a_yes(text):
+    assert parse_yes_no(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["no", "NO", "n", "nope", "nah", "no thanks", "No thank you!", "not now", "👎", "👎🏾"],
+)
+def test_it_reads_a_no(text):
+    assert parse_yes_no(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "yes no",
+        "maybe",
+        "why?",
+        "nos",
+        "yesterday",
+        "not sure",
+        "please",
+        "yes 2",
+        "👍👎",
+        "no 👍",
+        "🙂",
+        "Jane Doe",
+        "30303",
+    ],
+)
+def test_it_reads_an_unclear_reply_as_neither_yes_nor_no(text):
+    assert parse_yes_no(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop",
+        "Stop.",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPTOUT",
+        "OPT OUT",
+        "OPT-OUT",
+        "PARAR",
+        "ALTO",
+        "CANCELAR",
+        "BASTA",
+        "DETENER",
+        "stop please",
+        "Please stop!",
+        "ya basta",
+    ],
+)
+def test_it_recognizes_opt_out_keywords(text):
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop texting me",
+        "Stop messaging me!",
+        "please remove me",
+        "Remove me from this list",
+        "unsubscribe me",
+        "take me off your list",
+        "don't text me anymore",
+        "Don’t text me anymore",
+        "do not contact me",
+        "leave me alone",
+        "no more texts",
+        "No, stop texting me",
+        "stop sending me these messages",
+        "I want to opt out",
+        "how do I unsubscribe?",
+        "I don't want any more texts",
+        "no me escriban más",
+        "No me escriban mas",
+        "quiero darme de baja",
+        "ya no quiero mensajes",
+        "dejen de escribirme",
+        "Sáquenme de la lista",
+    ],
+)
+def test_it_recognizes_a_sentence_asking_to_stop_messages(text):
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't stop fighting!",
+        "stop the surveillance",
+        "Stop facial recognition now",
+        "never stop",
+        "I can't stop smiling",
+        "don't stop texting me",
+        "please don't remove me",
+        "no dejen de escribirme",
+        "Endia Smith",
+        "Bend",
+        "the end of face recognition",
+        "cancel the contract",
+        "The city should opt out of the contract",
+        "backstop",
+        "yes",
+        "",
+    ],
+)
+def test_it_does_not_mistake_other_messages_for_opt_outs(text):
+    assert not is_opt_out(text)
+
+
+@pytest.mark.parametrize("text", ["START", "start", "Start!", "UNSTOP", "reanudar"])
+def test_it_recognizes_opt_in_keywords(text):
+    assert is_opt_in(text)
+
+
+@pytest.mark.parametrize("text", ["SUBSCRIBE", "yes", "start the petition", "restart", ""])
+def test_it_recognizes_opt_in_only_as_a_whole_message(text):
+    assert not is_opt_in(text)
+
+
+@pytest.mark.parametrize("text", ["HELP", "help?", "Info", "AYUDA", "help please"])
+def test_it_recognizes_help_keywords(text):
+    assert is_help(text)
+
+
+@pytest.mark.parametrize("text", ["I need help with my zip", "helpful", "information", ""])
+def test_it_recognizes_help_only_as_a_whole_message(text):
+    assert not is_help(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sí",
+        "Si",
+        "¿Qué es esto?",
+        "Hola",
+        "me llamo Ana",
+        "Mi nombre es Ana",
+        "mi código postal es 30303",
+        "mi codigo postal es 30303",
+        "español",
+        "Gracias!",
+    ],
+)
+def test_it_spots_a_reply_in_spanish(text):
+    assert looks_spanish(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["José Smith", "Ana Núñez", "Zoë", "Si Nguyen", "yes", "30303", "Hello", ""]
+)
+def test_it_does_not_guess_spanish_from_accents_alone(text):
+    assert not looks_spanish(text)
+
+
+@given(any_text)
+def test_it_never_returns_a_name_with_digits_addresses_or_controls(text):
+    name = parse_name(text)
+    if name is not None:
+        assert 2 <= len(name) <= 100
+        assert not any(unicodedata.category(c).startswith("N") for c in name)
+        assert "@" not in name
+        assert not any(unicodedata.category(c) == "Cc" for c in name)
+
+
+@given(st.one_of(any_text, st.text(alphabet="0123456789 -.", max_size=40)))
+def test_it_returns_either_no_zip_or_five_ascii_digits(text):
+    found = parse_zip(text)
+    assert found is None or (len(found) == 5 and found.isascii() and found.isdigit())
+
+
+@given(st.from_regex(r"[0-9]{5}", fullmatch=True))
+def test_it_reads_any_five_digits_as_a_zip(digits):
+    assert parse_zip(f"zip is {digits}.") == digits
+
+
+@given(any_text)
+def test_it_answers_yes_no_or_neither_for_any_text(text):
+    assert parse_yes_no(text) in (True, False, None)
+
+
+@given(any_text)
+def test_it_normalizes_words_idempotently(text):
+    once = normalize_word(text)
+    assert normalize_word(once) == once
+
+
+padding = st.text(
+    alphabet=st.one_of(
+        st.characters(categories=["Zs", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"]),
+        st.sampled_from("\n\t 🛑✋️"),
+    ),
+    max_size=6,
+)
+
+
+@given(st.sampled_from(sorted(OPT_OUT_KEYWORDS)), st.data(), padding, padding)
+def test_it_recognizes_opt_out_keywords_in_any_case_and_wrapping(keyword, data, before, after):
+    uppers = data.draw(st.lists(st.booleans(), min_size=len(keyword), max_size=len(keyword)))
+    cased = "".join(c.upper() if up else c for c, up in zip(keyword, uppers, strict=True))
+    assert is_opt_out(f"{before}{cased}{after}")
+
+
+def test_it_imports_only_the_standard_library():
+    tree = ast.parse(Path(parsing.__file__).read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    roots = {name.split(".")[0] for name in imported}
+    assert roots <= sys.stdlib_module_names
+    assert not roots & {"os", "time", "datetime", "zipcodes", "flask", "sqlalchemy", "redis"}
