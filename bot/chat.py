@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.inbox import InboundText, receive
 from bot.senders import ConsoleSender
 from bot.services import Services, services
-from bot.simulator import BadPhone, e164, hint, made_up_phone, thread
+from bot.simulator import BadPhone, delivered, e164, hint, made_up_phone, thread
 from store.models import Message
 
 QUIT = "/quit"
@@ -51,7 +51,7 @@ def _talk(svc: Services, number: str, shown: int) -> None:
             continue
         text = InboundText(phone=number, body=line, sid="CHAT" + uuid.uuid4().hex, channel="sms")
         try:
-            receive(svc, text)
+            delivered(receive(svc, text))
         except TimeoutError as error:
             click.echo(f"(not handled: {error})", err=True)
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -15,7 +14,7 @@ from bot.campaigns import CampaignFileError, load_catalog
 from bot.chat import chat
 from bot.database import upgrade
 from bot.services import services
-from store.models import Campaign, Message, Signature, Supporter
+from store.models import Campaign, Message, Signature, Supporter, iso_utc
 from store.records import campaign_row
 from worker.recovery import requeue_unfinished
 
@@ -76,7 +75,7 @@ def export(slug: str) -> None:
                     supporter.zip_code,
                     supporter.city,
                     supporter.state,
-                    _iso_utc(signature.signed_at),
+                    iso_utc(signature.signed_at),
                     signature.source,
                     "yes" if supporter.opted_out_at else "no",
                 )
@@ -92,7 +91,7 @@ def conversation(phone: str) -> None:
             select(Message).where(Message.phone == phone).order_by(Message.id)
         ):
             arrow = "<-" if message.direction == "in" else "->"
-            click.echo(f"{_iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
+            click.echo(f"{iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
 
 
 @click.command("recover")
@@ -100,13 +99,6 @@ def recover() -> None:
     """Queue again any signature or send that a lost job left unfinished."""
     found = requeue_unfinished(services())
     click.echo(f"requeued {found.signatures} signature(s) and {found.messages} message(s)")
-
-
-def _iso_utc(moment: datetime) -> str:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def init_app(app: Flask) -> None:

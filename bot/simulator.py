@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.inbox import InboundText, receive
+from bot.inbox import InboundText, OutboundReply, receive
 from bot.services import services
-from store.models import Message
+from store.models import Message, iso_utc
 
 BODY_LIMIT = 1600  # Twilio's limit for one message body
 
@@ -72,10 +71,21 @@ def thread(session: Session, phone: str, after: int = 0) -> list[dict[str, Any]]
             "body": m.body,
             "status": m.status,
             "kind": m.kind,
-            "at": _iso_utc(m.created_at),
+            "at": iso_utc(m.created_at),
         }
         for m in rows
     ]
+
+
+def delivered(replies: list[OutboundReply]) -> None:
+    """Mark replies delivered: here the simulated phone, not Twilio, carries them."""
+    if replies:
+        with services().db.begin() as session:
+            session.execute(
+                update(Message)
+                .where(Message.id.in_([r.message_id for r in replies]))
+                .values(status="delivered")
+            )
 
 
 @bp.get("/")
@@ -116,7 +126,7 @@ def send() -> ResponseReturnValue:
         return jsonify(error=str(error)), 400
     text = InboundText(phone=phone, body=body, sid="SIM" + uuid.uuid4().hex, channel="sms")
     try:
-        receive(services(), text)
+        delivered(receive(services(), text))
     except TimeoutError:
         return jsonify(error="the previous text from this phone is still being handled"), 503
     return _thread_json(phone)
@@ -133,10 +143,3 @@ def _home() -> ResponseReturnValue:
 
 # The site root leads newcomers to the simulator; in production there is no page at "/".
 bp.record_once(lambda state: state.app.add_url_rule("/", "home", _home))
-
-
-def _iso_utc(moment: datetime) -> str:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

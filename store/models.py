@@ -25,6 +25,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(moment: datetime) -> str:
+    """Write a stored time as ISO 8601 UTC, e.g. ``2026-11-26T07:18:00Z``."""
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class Base(DeclarativeBase):
     # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
     metadata = MetaData(
