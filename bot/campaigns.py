@@ -40,6 +40,9 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "menu": {"organization", "lines"},
     "menu_line": {"keyword", "call"},
     "menu_empty": {"organization"},
+    "help": {"organization", "support_contact"},
+    "opted_out": {"organization"},
+    "opted_in": {"organization"},
 }
 
 
@@ -93,9 +96,7 @@ def _campaign(path: Path) -> Campaign:
     slug = _text(path, data, "slug")
     if slug != path.stem:
         raise CampaignFileError(f"{path}: slug {slug!r} must match the file name")
-    keyword = _text(path, data, "keyword")
-    if not keyword.isalnum():
-        raise CampaignFileError(f"{path}: keyword {keyword!r} must be letters and digits only")
+    keywords = _keywords(path, data)
     demands = data.get("demands")
     if not isinstance(demands, list) or not all(isinstance(d, str) for d in demands):
         raise CampaignFileError(f"{path}: demands must be a list of texts")
@@ -111,11 +112,33 @@ def _campaign(path: Path) -> Campaign:
         target=_text(path, data, "target").strip(),
         letter=_text(path, data, "letter").strip(),
         demands=tuple(" ".join(d.split()) for d in demands),
-        keyword=keyword.upper(),
+        keywords=keywords,
         active=active in ("true", True),
         messages_per_month=per_month,
         messages=_messages(path, data, CAMPAIGN_MESSAGES),
+        whatsapp_templates=_whatsapp_templates(path, data),
     )
+
+
+def _whatsapp_templates(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+    templates = data.get("whatsapp_templates") or {}
+    if not isinstance(templates, dict) or not all(
+        isinstance(sid, str) and sid.startswith("HX") for sid in templates.values()
+    ):
+        raise CampaignFileError(f"{path}: whatsapp_templates maps a message kind to an HX… SID")
+    return {str(kind): sid for kind, sid in templates.items()}
+
+
+def _keywords(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+    keywords = data.get("keywords")
+    if not isinstance(keywords, dict) or "en" not in keywords:
+        raise CampaignFileError(f"{path}: keywords must map languages to keywords, with 'en'")
+    for language, keyword in keywords.items():
+        if not isinstance(keyword, str) or not keyword.isalnum():
+            raise CampaignFileError(
+                f"{path}: keyword {keyword!r} ({language}) must be letters and digits only"
+            )
+    return {str(language): keyword.upper() for language, keyword in keywords.items()}
 
 
 def _text(path: Path, data: Mapping[str, Any], key: str) -> str:
@@ -164,10 +187,11 @@ def _placeholders(path: Path, where: str, template: object) -> set[str]:
 def _check_unique(campaigns: tuple[Campaign, ...]) -> None:
     seen: dict[str, str] = {}
     for campaign in campaigns:
-        if campaign.active and campaign.keyword in seen:
-            raise CampaignFileError(
-                f"keyword {campaign.keyword} is used by both {seen[campaign.keyword]} "
-                f"and {campaign.slug}"
-            )
-        if campaign.active:
-            seen[campaign.keyword] = campaign.slug
+        if not campaign.active:
+            continue
+        for keyword in campaign.keywords.values():
+            if keyword in seen and seen[keyword] != campaign.slug:
+                raise CampaignFileError(
+                    f"keyword {keyword} is used by both {seen[keyword]} and {campaign.slug}"
+                )
+            seen[keyword] = campaign.slug

@@ -14,7 +14,7 @@ from bot.campaigns import CampaignFileError, load_catalog
 from bot.chat import chat
 from bot.database import upgrade
 from bot.services import services
-from store.models import Campaign, Message, Signature, Supporter, iso_utc
+from store.models import Campaign, ConsentEvent, Message, Signature, Supporter, iso_utc
 from store.records import campaign_row
 from worker.recovery import requeue_unfinished
 
@@ -94,6 +94,56 @@ def conversation(phone: str) -> None:
             click.echo(f"{iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
 
 
+CONSENT_COLUMNS = (
+    "at",
+    "phone",
+    "kind",
+    "channel",
+    "campaign",
+    "message_sid",
+    "disclosure",
+    "supporter_text",
+)
+
+
+@click.command("consent-log")
+@click.argument("phone", required=False)
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV (the whole log without PHONE).")
+def consent_log(phone: str | None, as_csv: bool) -> None:
+    """Print one phone's consent history, or with --csv the whole log as CSV."""
+    if phone is None and not as_csv:
+        raise click.UsageError("name a PHONE, or ask for the whole log with --csv")
+    query = (
+        select(ConsentEvent, Campaign.slug)
+        .outerjoin(Campaign, Campaign.id == ConsentEvent.campaign_id)
+        .order_by(ConsentEvent.id)
+        .execution_options(yield_per=1000)
+    )
+    if phone is not None:
+        query = query.where(ConsentEvent.phone == phone)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if as_csv:
+        writer.writerow(CONSENT_COLUMNS)
+    with services().db() as session:
+        for event, slug in session.execute(query):
+            row = (
+                iso_utc(event.created_at),
+                event.phone,
+                event.kind,
+                event.channel,
+                slug or "",
+                event.message_sid or "",
+                event.disclosure or "",
+                event.supporter_text or "",
+            )
+            if as_csv:
+                writer.writerow(row)
+            else:
+                words = f" {event.supporter_text!r}" if event.supporter_text else ""
+                where = f" {slug}" if slug else ""
+                click.echo(f"{row[0]} {event.kind}{where} via {event.channel}{words}")
+
+
 @click.command("recover")
 def recover() -> None:
     """Queue again any signature or send that a lost job left unfinished."""
@@ -102,5 +152,5 @@ def recover() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db, campaigns, export, conversation, recover, chat):
+    for command in (db, campaigns, export, conversation, consent_log, recover, chat):
         app.cli.add_command(command)

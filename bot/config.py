@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bot.quiet_hours import parse_window
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
 DEVELOPMENT_AUTH_TOKEN = "development-auth-token"  # lets the simulator sign its own webhooks
@@ -27,10 +29,13 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_phone_number: str = ""
     twilio_messaging_service_sid: str = ""
+    twilio_whatsapp_number: str = ""  # empty: the TWILIO_PHONE_NUMBER
     twilio_api_base_url: str = TWILIO_API
     public_base_url: str = "http://localhost:5000"
     secret_key: str = ""
     campaigns_dir: str = str(PROJECT_ROOT / "campaigns")
+    stop_replies_by: str = "bot"  # or "twilio", when Advanced Opt-Out answers STOP/START/HELP
+    send_window: str = "09:00-20:00"  # recipients' local hours for texts the organization starts
     conversation_ttl: int = 24 * 3600  # seconds a conversation waits for the next answer
     job_timeout: int = 30  # seconds a job may run; one that started longer ago lost its worker
     recovery_interval: int = 30  # seconds between the worker's sweeps for lost jobs
@@ -93,6 +98,14 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
             missing.append("TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         if missing:
             raise ConfigError("production mode needs these settings: " + ", ".join(missing))
+    if settings.stop_replies_by not in ("bot", "twilio"):
+        raise ConfigError(
+            f"STOP_REPLIES_BY must be bot or twilio, not {settings.stop_replies_by!r}"
+        )
+    try:
+        parse_window(settings.send_window)
+    except ValueError as error:
+        raise ConfigError(f"SEND_WINDOW: {error}") from None
     if settings.uses_twilio and not settings.twilio_auth_token:
         raise ConfigError("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
     if settings.uses_twilio and not (

@@ -11,9 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from conversations import Inbound, RecordSignature, Reply, Turn, World, step
+from conversations import (
+    Inbound,
+    RecordOptIn,
+    RecordOptOut,
+    RecordSignature,
+    RememberLanguage,
+    Reply,
+    Turn,
+    World,
+    step,
+)
 from store.models import ConsentEvent, Message
-from store.records import campaign_row, save_profile, supporter_facts
+from store.records import campaign_row, save_profile, supporter_facts, supporter_row
 from worker.jobs import record_signature
 
 
@@ -25,6 +35,7 @@ class InboundText:
     body: str
     sid: str
     channel: str = "sms"
+    carrier_keyword: str | None = None  # Twilio's OptOutType: STOP, START or HELP
 
 
 @dataclass(frozen=True)
@@ -41,10 +52,14 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         with services.db.begin() as session:
             if not _store_inbound(session, text):
                 return []  # A delivery we already handled: Twilio retried.
-            world = World(services.catalog, supporter_facts(session, text.phone), services.places)
-            turn = step(
-                services.conversations.load(text.phone), Inbound(text.body, text.channel), world
+            world = World(
+                services.catalog,
+                supporter_facts(session, text.phone),
+                services.places,
+                carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
             )
+            inbound = Inbound(text.body, text.channel, text.carrier_keyword)
+            turn = step(services.conversations.load(text.phone), inbound, world)
             replies, consents = _apply(session, services, text, turn)
         services.conversations.save(text.phone, turn.state)
     # Jobs go out only after the commit, so a worker always finds what it is asked about.
@@ -80,10 +95,36 @@ def _apply(
             replies.append(_reply(text, effect))
         elif isinstance(effect, RecordSignature):
             consents.append(_consent(session, services, text, effect))
+        elif isinstance(effect, RecordOptOut | RecordOptIn):
+            _opt(session, services, text, effect)
+        elif isinstance(effect, RememberLanguage):
+            supporter_row(session, text.phone).language = effect.language
     session.add_all(replies)
     session.add_all(consents)
     session.flush()
     return replies, consents
+
+
+def _opt(
+    session: Session, services: Services, text: InboundText, effect: RecordOptOut | RecordOptIn
+) -> None:
+    supporter = supporter_row(session, text.phone)
+    now = services.clock()
+    stopping = isinstance(effect, RecordOptOut)
+    supporter.opted_out_at = now if stopping else None
+    supporter.language = effect.language
+    session.flush()
+    session.add(
+        ConsentEvent(
+            supporter_id=supporter.id,
+            phone=text.phone,
+            kind="opt_out" if stopping else "opt_back_in",
+            channel=text.channel,
+            supporter_text=text.body,
+            message_sid=text.sid,
+            created_at=now,
+        )
+    )
 
 
 def _reply(text: InboundText, reply: Reply) -> Message:
@@ -113,5 +154,7 @@ def _consent(
         kind="opt_in",
         channel=text.channel,
         disclosure=effect.disclosure,
+        supporter_text=text.body,
         message_sid=text.sid,
+        created_at=services.clock(),
     )

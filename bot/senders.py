@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 10
+WHATSAPP = "whatsapp:"
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,20 @@ class SendFailed(Exception):
         return self.status is None or self.status == 429 or self.status >= 500
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One text to send: to whom, on which channel, and what."""
+
+    to: str  # E.164
+    body: str
+    channel: str = "sms"  # or "whatsapp"
+    status_callback: str | None = None
+    # An approved WhatsApp template (Content SID) to send instead of the free-form body.
+    content_sid: str | None = None
+
+
 class Sender(Protocol):
-    def send(self, to: str, body: str, status_callback: str | None) -> Sent: ...
+    def send(self, outgoing: Outgoing) -> Sent: ...
 
 
 class TwilioSender:
@@ -54,16 +68,35 @@ class TwilioSender:
             settings.twilio_account_sid, settings.twilio_auth_token, http_client=http
         )
         self.client.api.base_url = settings.twilio_api_base_url
-        self.sender = (
-            {"messaging_service_sid": settings.twilio_messaging_service_sid}
-            if settings.twilio_messaging_service_sid
-            else {"from_": settings.twilio_phone_number}
-        )
+        self.messaging_service_sid = settings.twilio_messaging_service_sid
+        self.numbers = {
+            "sms": settings.twilio_phone_number,
+            "whatsapp": WHATSAPP
+            + (settings.twilio_whatsapp_number or settings.twilio_phone_number),
+        }
 
-    def send(self, to: str, body: str, status_callback: str | None) -> Sent:
+    def send(self, outgoing: Outgoing) -> Sent:
+        prefix = WHATSAPP if outgoing.channel == "whatsapp" else ""
+        sender: dict[str, str] = (
+            {"messaging_service_sid": self.messaging_service_sid}
+            if self.messaging_service_sid
+            else {"from_": self.numbers[outgoing.channel]}
+        )
+        content: dict[str, str] = (
+            {
+                "content_sid": outgoing.content_sid,
+                # The template's one variable carries the text, so one template serves all.
+                "content_variables": json.dumps({"1": outgoing.body}),
+            }
+            if outgoing.content_sid
+            else {"body": outgoing.body}
+        )
         try:
             message = self.client.messages.create(
-                to=to, body=body, status_callback=status_callback, **self.sender
+                to=prefix + outgoing.to,
+                status_callback=outgoing.status_callback,
+                **sender,
+                **content,
             )
         except TwilioRestException as error:
             raise SendFailed(error.code, error.status, str(error.msg)) from error
@@ -75,8 +108,8 @@ class TwilioSender:
 class ConsoleSender:
     """Print each text instead of sending it: the embedded default needs no Twilio account."""
 
-    def send(self, to: str, body: str, status_callback: str | None) -> Sent:
-        log.warning("text to %s: %s", to, body)
+    def send(self, outgoing: Outgoing) -> Sent:
+        log.warning("%s to %s: %s", outgoing.channel, outgoing.to, outgoing.body)
         return Sent(sid=f"SM{uuid.uuid4().hex}", status="delivered")
 
 

@@ -23,6 +23,7 @@ from bot.database import make_engine, make_sessions
 from bot.places import ZipCodes
 from bot.senders import Sender, make_sender
 from conversations import Catalog
+from store.models import utcnow
 
 # Replies and confirmations go first; later bulk work must never delay them.
 REPLIES_QUEUE = "replies"
@@ -42,6 +43,7 @@ class Services:
     catalog: Catalog
     places: ZipCodes
     conversations: ConversationStates
+    clock: Callable[[], datetime] = utcnow  # tests set the time here
 
     def enqueue(self, function: Callable[[int], None], row_id: int) -> None:
         """Queue ``function(row_id)``, unless that same job is already waiting or running."""

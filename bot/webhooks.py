@@ -12,6 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.inbox import InboundText, OutboundReply, receive
 from bot.services import services
+from bot.suppression import note_carrier_error
 from bot.webhook_auth import signed_by_twilio
 from store.models import Message
 from store.statuses import advance
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
 WHATSAPP = "whatsapp:"
+CARRIER_KEYWORDS = ("STOP", "START", "HELP")  # the values of Twilio's OptOutType
 
 
 @bp.before_request
@@ -47,7 +49,8 @@ def delivery_status() -> Response:
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
         abort(400, "MessageSid and MessageStatus are required")
-    with services().db.begin() as session:
+    svc = services()
+    with svc.db.begin() as session:
         message = _outbound(session, sid, request.args.get("message_id", type=int))
         if message is None:
             log.info("status %s for a message we do not know: %s", status, sid)
@@ -57,6 +60,7 @@ def delivery_status() -> Response:
             error_code = form.get("ErrorCode", type=int)
             if error_code:
                 message.error_code = error_code
+                note_carrier_error(session, message, error_code, svc.clock())
     return Response(status=200)
 
 
@@ -79,7 +83,14 @@ def _parse_inbound() -> InboundText:
     phone = _e164(sender.removeprefix(WHATSAPP))
     if phone is None:
         abort(400, "From is not a phone number")
-    return InboundText(phone=phone, body=form.get("Body", ""), sid=sid, channel=channel)
+    carrier_keyword = form.get("OptOutType", "").upper() or None
+    return InboundText(
+        phone=phone,
+        body=form.get("Body", ""),
+        sid=sid,
+        channel=channel,
+        carrier_keyword=carrier_keyword if carrier_keyword in CARRIER_KEYWORDS else None,
+    )
 
 
 def _e164(raw: str) -> str | None:

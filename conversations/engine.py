@@ -3,35 +3,76 @@
 No I/O happens here (no database, Redis, clock or network): the caller loads the
 state and the facts in ``World``, and applies the effects in the returned ``Turn``.
 
-    no conversation --keyword--> ASKING_NAME --name--> ASKING_ZIP --zip--> ASKING_CONSENT
-    ASKING_CONSENT --yes--> RecordSignature, conversation over
+Rules, in the order they are tried on every text:
+
+    a stop request (STOP, "please remove me", Twilio's OptOutType=STOP) --> RecordOptOut, over
+    from an opted-out phone: START / UNSTOP / YES --> RecordOptIn; HELP --> help; else silence
+    HELP / INFO / AYUDA --> help, the conversation keeps its place
+    ESPAÑOL / ENGLISH --> switch language, ask the current question again
+    a keyword (FACES, CARAS) --> start that campaign, in the keyword's language
+    no conversation --> the menu of active campaigns
+    ASKING_NAME --name--> ASKING_ZIP --zip--> ASKING_CONSENT --yes--> RecordSignature, over
     ASKING_CONSENT --no--> polite goodbye, nothing signed
     a returning supporter with a known name and ZIP: keyword --> ASKING_CONSENT
-    any stage --keyword--> starts that campaign over
     three unusable answers in a row --> how to start over, conversation over
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from conversations.model import (
     Campaign,
     Catalog,
+    Effect,
     Inbound,
-    Place,
     Places,
+    RecordOptIn,
+    RecordOptOut,
     RecordSignature,
+    RememberLanguage,
     Reply,
     Stage,
     State,
     Supporter,
     Turn,
 )
-from conversations.parsing import first_name, normalize_word, parse_name, parse_yes_no, parse_zip
+from conversations.parsing import (
+    first_name,
+    is_help,
+    is_opt_in,
+    is_opt_out,
+    looks_spanish,
+    normalize_word,
+    parse_name,
+    parse_yes_no,
+    parse_zip,
+)
 
 # Unusable answers in a row before the bot stops asking and says how to start over.
 MAX_MISSES = 3
+# The words Twilio's Advanced Opt-Out answers by itself, when the organization turned it on.
+CARRIER_KEYWORDS = {
+    "STOP": frozenset(
+        {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+    ),
+    "START": frozenset({"start", "unstop", "yes"}),
+    "HELP": frozenset({"help", "info"}),
+}
+SPANISH_COMMANDS = frozenset(
+    {"parar", "alto", "cancelar", "basta", "detener", "ayuda", "reanudar", "comenzar"}
+)
+LANGUAGE_CHOICES = {
+    "español": "es",
+    "espanol": "es",
+    "spanish": "es",
+    "en español": "es",
+    "english": "en",
+    "inglés": "en",
+    "ingles": "en",
+    "in english": "en",
+}
 
 
 @dataclass(frozen=True)
@@ -41,37 +82,129 @@ class World:
     catalog: Catalog
     supporter: Supporter
     places: Places
+    # True when Twilio's Advanced Opt-Out answers STOP, START and HELP itself.
+    carrier_answers_keywords: bool = False
 
 
 def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     """Advance one phone's conversation by one inbound text."""
-    started = world.catalog.by_keyword(normalize_word(inbound.body))
+    word = normalize_word(inbound.body)
+    language = _language(state, world.supporter)
+    if word in SPANISH_COMMANDS or looks_spanish(inbound.body):
+        language = "es"  # PARAR, AYUDA, "no me escriban más": answer in the words' language
+    if inbound.carrier_keyword == "STOP" or is_opt_out(inbound.body):
+        return _opt_out(inbound, word, language, world)
+    if world.supporter.opted_out:
+        return _while_opted_out(inbound, word, language, world)
+    if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
+        return Turn(state, _answer(inbound, word, "HELP", world, _help(language, world)))
+    if word in LANGUAGE_CHOICES:
+        return _switch_language(state, LANGUAGE_CHOICES[word], world)
+    started = world.catalog.by_keyword(word)
     if started is not None:
-        return _start(started, world)
+        return _start(*started, world)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None or not campaign.active:
-        return _menu(world.catalog, "en" if state is None else state.language)
-    handler = _HANDLERS[state.stage]
-    return handler(state, inbound, campaign, world)
+        return _menu(world.catalog, language)
+    learned: tuple[Effect, ...] = ()
+    if state.language != "es" and looks_spanish(inbound.body):
+        # They answer in Spanish: carry on in Spanish from this answer on.
+        state, learned = replace(state, language="es"), (RememberLanguage("es"),)
+    turn = _HANDLERS[state.stage](state, inbound, campaign, world)
+    return Turn(turn.state, learned + turn.effects)
 
 
-def _start(campaign: Campaign, world: World) -> Turn:
-    supporter, language = world.supporter, "en"
+def _language(state: State | None, supporter: Supporter) -> str:
+    if state is not None:
+        return state.language
+    return supporter.language or "en"
+
+
+def _answer(
+    inbound: Inbound, word: str, keyword: str, world: World, reply: Reply
+) -> tuple[Effect, ...]:
+    """The reply to a STOP, START or HELP, unless Twilio has already sent its own."""
+    carrier_answered = inbound.carrier_keyword == keyword or (
+        world.carrier_answers_keywords and word in CARRIER_KEYWORDS[keyword]
+    )
+    return () if carrier_answered else (reply,)
+
+
+def _opt_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
+    organization = world.catalog.organization
+    reply = Reply(organization.say(language, "opted_out", organization=organization.name))
+    return Turn(None, (RecordOptOut(language), *_answer(inbound, word, "STOP", world, reply)))
+
+
+def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
+    # Nothing goes to a phone that said stop, but the ways back in and HELP.
+    organization = world.catalog.organization
+    if (
+        inbound.carrier_keyword == "START"
+        or is_opt_in(inbound.body)
+        or parse_yes_no(inbound.body) is True
+    ):
+        reply = Reply(organization.say(language, "opted_in", organization=organization.name))
+        return Turn(None, (RecordOptIn(language), *_answer(inbound, word, "START", world, reply)))
+    if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
+        return Turn(None, _answer(inbound, word, "HELP", world, _help(language, world)))
+    return Turn(None)
+
+
+def _help(language: str, world: World) -> Reply:
+    organization = world.catalog.organization
+    return Reply(
+        organization.say(
+            language,
+            "help",
+            organization=organization.name,
+            support_contact=organization.support_contact,
+        )
+    )
+
+
+def _switch_language(state: State | None, language: str, world: World) -> Turn:
+    remember = RememberLanguage(language)
+    campaign = None if state is None else world.catalog.by_slug(state.campaign)
+    if state is None or campaign is None:
+        turn = _menu(world.catalog, language)
+        return Turn(turn.state, (remember, *turn.effects))
+    state = replace(state, language=language)
+    if state.stage is Stage.ASKING_NAME:
+        turn = Turn(state, (Reply(campaign.say(language, "intro")),))
+    elif state.stage is Stage.ASKING_ZIP:
+        text = campaign.say(language, "ask_zip", first_name=first_name(state.name or ""))
+        turn = Turn(state, (Reply(text),))
+    else:
+        returning = state.name == world.supporter.name and state.place == world.supporter.place
+        turn = _ask_consent(state, campaign, world, returning=returning)
+    return Turn(turn.state, (remember, *turn.effects))
+
+
+def _start(campaign: Campaign, keyword_language: str, world: World) -> Turn:
+    supporter = world.supporter
+    # CARAS asks for Spanish; FACES means "as before", so a supporter's own language wins.
+    language = keyword_language if keyword_language != "en" else supporter.language or "en"
+    learned: tuple[Effect, ...] = ()
+    if language != (supporter.language or "en"):
+        learned = (RememberLanguage(language),)
     if campaign.slug in supporter.signed:
         text = campaign.say(
             language,
             "already_signed",
             first_name=first_name(supporter.name or ""),
-            keyword=campaign.keyword,
+            keyword=campaign.keyword_in(language),
         )
-        return Turn(None, (Reply(text),))
+        return Turn(None, (*learned, Reply(text)))
     if supporter.name and supporter.place:
         state = State(
             Stage.ASKING_CONSENT, campaign.slug, language, supporter.name, supporter.place
         )
-        return _ask_consent(state, campaign, world, returning=True)
-    state = State(Stage.ASKING_NAME, campaign.slug, language)
-    return Turn(state, (Reply(campaign.say(language, "intro")),))
+        turn = _ask_consent(state, campaign, world, returning=True)
+    else:
+        state = State(Stage.ASKING_NAME, campaign.slug, language)
+        turn = Turn(state, (Reply(campaign.say(language, "intro")),))
+    return Turn(turn.state, learned + turn.effects)
 
 
 def _on_name(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
@@ -101,7 +234,9 @@ def _ask_consent(state: State, campaign: Campaign, world: World, *, returning: b
         "consent_returning" if returning else "consent",
         organization=world.catalog.organization.name,
         name=state.name,
-        **_place_values(state.place),
+        zip_code=state.place.zip_code,
+        city=state.place.city,
+        state=state.place.state,
         messages_per_month=campaign.messages_per_month,
     )
     state = replace(state, stage=Stage.ASKING_CONSENT, disclosure=disclosure, misses=0)
@@ -113,9 +248,8 @@ def _on_consent(state: State, inbound: Inbound, campaign: Campaign, world: World
     if answer is None:
         return _miss(state, campaign, campaign.say(state.language, "consent_again"))
     if not answer:
-        return Turn(
-            None, (Reply(campaign.say(state.language, "declined", keyword=campaign.keyword)),)
-        )
+        keyword = campaign.keyword_in(state.language)
+        return Turn(None, (Reply(campaign.say(state.language, "declined", keyword=keyword)),))
     assert state.name is not None and state.place is not None and state.disclosure is not None
     signature = RecordSignature(
         campaign=campaign.slug,
@@ -131,8 +265,8 @@ def _on_consent(state: State, inbound: Inbound, campaign: Campaign, world: World
 def _miss(state: State, campaign: Campaign, reask: str) -> Turn:
     misses = state.misses + 1
     if misses >= MAX_MISSES:
-        text = campaign.say(state.language, "give_up", keyword=campaign.keyword)
-        return Turn(None, (Reply(text),))
+        keyword = campaign.keyword_in(state.language)
+        return Turn(None, (Reply(campaign.say(state.language, "give_up", keyword=keyword)),))
     return Turn(replace(state, misses=misses), (Reply(reask),))
 
 
@@ -144,7 +278,10 @@ def _menu(catalog: Catalog, language: str) -> Turn:
         return Turn(None, (Reply(text),))
     lines = " ".join(
         organization.say(
-            language, "menu_line", keyword=c.keyword, call=c.say(language, "menu_call")
+            language,
+            "menu_line",
+            keyword=c.keyword_in(language),
+            call=c.say(language, "menu_call"),
         )
         for c in campaigns
     )
@@ -152,11 +289,7 @@ def _menu(catalog: Catalog, language: str) -> Turn:
     return Turn(None, (Reply(text),))
 
 
-def _place_values(place: Place) -> dict[str, str]:
-    return {"zip_code": place.zip_code, "city": place.city, "state": place.state}
-
-
-_HANDLERS = {
+_HANDLERS: dict[Stage, Callable[[State, Inbound, Campaign, World], Turn]] = {
     Stage.ASKING_NAME: _on_name,
     Stage.ASKING_ZIP: _on_zip,
     Stage.ASKING_CONSENT: _on_consent,

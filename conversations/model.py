@@ -32,13 +32,24 @@ class Campaign:
     target: str
     letter: str
     demands: tuple[str, ...]
-    keyword: str
+    keywords: Mapping[str, str]  # language -> keyword, e.g. {"en": "FACES", "es": "CARAS"}
     active: bool
     messages_per_month: int
     messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
+    # Message kind (e.g. "confirmation") -> an approved WhatsApp template's Content SID, used
+    # when the person last wrote more than 24 hours ago and free-form text is not allowed.
+    whatsapp_templates: Mapping[str, str] = field(default_factory=dict)
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
+
+    @property
+    def keyword(self) -> str:
+        """The English keyword: the one on posters and in exports."""
+        return self.keywords["en"]
+
+    def keyword_in(self, language: str) -> str:
+        return self.keywords.get(language, self.keyword)
 
 
 def _render(
@@ -62,9 +73,13 @@ class Catalog:
     def by_slug(self, slug: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
 
-    def by_keyword(self, word: str) -> Campaign | None:
-        """Return the active campaign whose keyword is ``word`` (already normalized)."""
-        return next((c for c in self.active if c.keyword.casefold() == word), None)
+    def by_keyword(self, word: str) -> tuple[Campaign, str] | None:
+        """Return the active campaign whose keyword is ``word`` (normalized), and its language."""
+        for campaign in self.active:
+            for language, keyword in campaign.keywords.items():
+                if keyword.casefold() == word:
+                    return campaign, language
+        return None
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ class Supporter:
     name: str | None = None
     place: Place | None = None
     signed: frozenset[str] = frozenset()  # campaign slugs
+    language: str | None = None
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,8 @@ class Inbound:
 
     body: str
     channel: str = "sms"
+    # Twilio's Advanced Opt-Out already handled this text as STOP, START or HELP (OptOutType).
+    carrier_keyword: str | None = None
 
 
 class Stage(StrEnum):
@@ -162,7 +181,28 @@ class RecordSignature:
     language: str = "en"
 
 
-Effect = Reply | RecordSignature
+@dataclass(frozen=True)
+class RecordOptOut:
+    """The supporter asked to stop: record it, and send them nothing more."""
+
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class RecordOptIn:
+    """A supporter who had stopped asked to hear from us again."""
+
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class RememberLanguage:
+    """The supporter chose a language: every later message to them uses it."""
+
+    language: str
+
+
+Effect = Reply | RecordSignature | RecordOptOut | RecordOptIn | RememberLanguage
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ YES_WORDS = frozenset(
         "kk", "agree", "i agree", "sign me up", "absolutely", "of course", "definitely",
         "si", "sí", "claro", "de acuerdo", "estoy de acuerdo", "vale", "acepto",
         "por supuesto", "claro que si", "claro que sí", "esta bien", "está bien",
+        "quiero firmar", "si quiero", "sí quiero", "i want to sign", "firmo",
     }
 )  # fmt: skip
 NO_WORDS = frozenset(
@@ -45,7 +46,14 @@ NAME_PARTICLES = frozenset(
     }
 )  # fmt: skip
 # Replies to "what's your name?" that are not names.
-NOT_NAMES = frozenset({"what", "why", "who", "huh", "maybe", "idk", "none", "nobody", "no name"})
+NOT_NAMES = frozenset(
+    {
+        "what", "why", "who", "huh", "maybe", "idk", "none", "nobody", "no name", "hello", "hi",
+        "hey", "thanks", "thank you", "qué", "que", "por qué", "por que", "porque", "quién",
+        "quien", "no sé", "no se", "hola", "gracias", "buenas", "buenas tardes", "buenos días",
+        "buenos dias", "buenas noches", "nadie", "ninguno",
+    }
+)  # fmt: skip
 HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "sr", "sra", "srta", "prof", "rev"})
 SPANISH_HINT_WORDS = frozenset(
     {
@@ -179,7 +187,14 @@ def _capitalized_word(word: str, position: int, count: int) -> str:
         return word
     if position > 0 and word in _ROMAN_SUFFIXES:
         return word.upper()
-    return "".join(_capitalized_part(part) for part in re.split(r"([-'’ʼ‘])", word))
+    parts = re.split(r"([-'’ʼ‘])", word)
+    for i in range(0, len(parts), 2):
+        # After an apostrophe only a one-letter prefix (O'Brien, D'Angelo) starts a new
+        # capital; "don't" and "ma'am" keep theirs.
+        after_apostrophe = i > 0 and parts[i - 1] != "-"
+        if not after_apostrophe or len(parts[i - 2]) == 1:
+            parts[i] = _capitalized_part(parts[i])
+    return "".join(parts)
 
 
 def _capitalized_part(part: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +58,9 @@ class Supporter(Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="en")
     opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Texts cannot reach this phone (landline, invalid, unreachable); WhatsApp may still.
+    undeliverable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undeliverable_reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -87,11 +91,19 @@ class ConsentEvent(Base):
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # opt_in, ...
+    # opt_in, opt_out, opt_back_in, carrier_opt_out (Twilio said 21610)
+    kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     disclosure: Mapped[str | None] = mapped_column(Text)  # the exact text shown
+    supporter_text: Mapped[str | None] = mapped_column(Text)  # their words, e.g. "stop texting me"
     message_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(ConsentEvent, "before_update")
+@event.listens_for(ConsentEvent, "before_delete")
+def _consent_is_append_only(_mapper: object, _connection: object, target: ConsentEvent) -> None:
+    raise ValueError(f"consent event {target.id} is a record: it is never changed or deleted")
 
 
 class Signature(Base):
@@ -132,6 +144,13 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str | None] = mapped_column(String(32))  # out: reply, confirmation
+    # Why a message was not sent: opted_out, undeliverable, whatsapp_window.
+    skip_reason: Mapped[str | None] = mapped_column(String(64))
+    # When the texter's text arrived, for an answer to it; an answer that is late by then is
+    # one the organization starts, and waits for quiet hours to end.
+    in_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A held message (status "held") goes out at this time, when the recipient's window opens.
+    send_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -25,20 +25,32 @@ def supporter_facts(session: Session, phone: str) -> SupporterFacts:
     place = None
     if supporter.zip_code and supporter.city and supporter.state and supporter.time_zone:
         place = Place(supporter.zip_code, supporter.city, supporter.state, supporter.time_zone)
-    return SupporterFacts(name=supporter.name, place=place, signed=frozenset(signed))
+    return SupporterFacts(
+        name=supporter.name,
+        place=place,
+        signed=frozenset(signed),
+        language=supporter.language,
+        opted_out=supporter.opted_out_at is not None,
+    )
 
 
-def save_profile(session: Session, phone: str, name: str, place: Place, language: str) -> Supporter:
-    """Create or update the supporter for ``phone`` with what they told us."""
+def supporter_row(session: Session, phone: str) -> Supporter:
+    """The supporter for ``phone``, created on first need."""
     supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
     if supporter is None:
-        supporter = Supporter(phone=phone)
+        supporter = Supporter(phone=phone, language="en")
         try:
             with session.begin_nested():
                 session.add(supporter)
         except IntegrityError:
             # Created meanwhile by another process: use that row.
             supporter = session.scalars(select(Supporter).where(Supporter.phone == phone)).one()
+    return supporter
+
+
+def save_profile(session: Session, phone: str, name: str, place: Place, language: str) -> Supporter:
+    """Create or update the supporter for ``phone`` with what they told us."""
+    supporter = supporter_row(session, phone)
     supporter.name = name
     supporter.zip_code = place.zip_code
     supporter.city = place.city

@@ -1,12 +1,20 @@
 """Fake Twilio's Messages REST API on a local port, for tests that drive the real twilio client.
 
 Point a client at it with `client.api.base_url = fake.base_url`. The accepted parameters, the shape
-of a message and the error texts come from Twilio's own reference files in shared/twilio/, so the
-fake stays as strict as the API it stands in for.
+of a message and the error texts come from Twilio's own reference files, so the fake stays as strict
+as the API it stands in for. The fake reads them from tests/twilio_reference.json, an extract of
+Twilio's OpenAPI description and error-code list in shared/twilio/ that is committed so the tests
+need nothing beside the repository. When shared/twilio/ changes, refresh the extract with
+
+    python tests/fake_twilio.py --refresh-reference
+
+which reads ../shared (or SHARED_DIR). A test checks that the extract matches shared/ wherever
+shared/ is present, as it is in CI.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import hmac
 import json
@@ -53,6 +61,18 @@ GSM_BASIC = (
 GSM_EXTENDED = "\f^{}\\[~]|€"  # each costs two septets: an escape, then the character
 
 
+REFERENCE_FILE = Path(__file__).with_name("twilio_reference.json")
+REFERENCE_ABOUT = [
+    "What tests/fake_twilio.py needs from Twilio's reference files in shared/twilio/:",
+    "twilio_api_v2010.json, Twilio's OpenAPI description of its 2010-04-01 REST API"
+    " (twilio/twilio-oai, tag 2.6.7, Apache-2.0): the parameters of CreateMessageRequest,"
+    " the properties of api.v2010.account.message in order, and the message_enum_status values;",
+    "error-codes.json, Twilio's public error-code list: the message of every code.",
+    "Do not edit by hand. Refresh with `python tests/fake_twilio.py --refresh-reference`,"
+    " which reads ../shared (or SHARED_DIR); update this note if the sources change.",
+]
+
+
 def shared_dir() -> Path:
     """Return the shared/ folder that CI lays beside the repository checkout."""
     if "SHARED_DIR" in os.environ:
@@ -70,19 +90,36 @@ class TwilioReference:
     errors: Mapping[int, str]
 
 
-@functools.cache
-def load_reference(directory: Path) -> TwilioReference:
-    """Read the send parameters, message schema and error texts from shared/twilio/."""
+def extract_reference(directory: Path) -> dict[str, Any]:
+    """Extract the send parameters, message schema and error texts from `directory`/twilio/."""
     api = json.loads((directory / "twilio" / "twilio_api_v2010.json").read_text("utf-8"))
     form = api["paths"][MESSAGES_PATH]["post"]["requestBody"]["content"]
     create = form["application/x-www-form-urlencoded"]["schema"]  # CreateMessageRequest
     schemas = api["components"]["schemas"]
     errors = json.loads((directory / "twilio" / "error-codes.json").read_text("utf-8"))
+    return {
+        "about": REFERENCE_ABOUT,
+        "create_message_params": list(create["properties"]),
+        "message_properties": list(schemas["api.v2010.account.message"]["properties"]),
+        "message_statuses": list(schemas["message_enum_status"]["enum"]),
+        "error_messages": {str(error["code"]): error["message"] for error in errors},
+    }
+
+
+def reference_json(extract: Mapping[str, Any]) -> str:
+    """Serialize an extract as committed: sorted keys and one entry a line, so diffs read well."""
+    return json.dumps(extract, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@functools.cache
+def load_reference(path: Path = REFERENCE_FILE) -> TwilioReference:
+    """Read the committed extract of Twilio's reference files."""
+    extract = json.loads(path.read_text("utf-8"))
     return TwilioReference(
-        create_params=frozenset(create["properties"]),
-        message_properties=tuple(schemas["api.v2010.account.message"]["properties"]),
-        statuses=frozenset(schemas["message_enum_status"]["enum"]),
-        errors={error["code"]: error["message"] for error in errors},
+        create_params=frozenset(extract["create_message_params"]),
+        message_properties=tuple(extract["message_properties"]),
+        statuses=frozenset(extract["message_statuses"]),
+        errors={int(code): message for code, message in extract["error_messages"].items()},
     )
 
 
@@ -179,7 +216,7 @@ class FakeTwilio(BackgroundServer):
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.latency = latency
-        self.reference = load_reference(shared_dir())
+        self.reference = load_reference()
         self._lock = threading.Lock()
         self._messages: dict[str, SentMessage] = {}
         self._requests = 0
@@ -407,3 +444,31 @@ class FakeTwilio(BackgroundServer):
             "status": status,
         }
         return Response(json.dumps(payload), status, headers, mimetype="application/json")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Rewrite the committed extract from shared/twilio/ when asked to."""
+    parser = argparse.ArgumentParser(
+        prog="python tests/fake_twilio.py",
+        description="Maintain the fake Twilio's extract of Twilio's reference files.",
+    )
+    parser.add_argument(
+        "--refresh-reference",
+        action="store_true",
+        help=f"rewrite tests/{REFERENCE_FILE.name} from shared/twilio/ (../shared or SHARED_DIR)",
+    )
+    if not parser.parse_args(argv).refresh_reference:
+        parser.error("nothing to do: pass --refresh-reference")
+    directory = shared_dir()
+    try:
+        extract = extract_reference(directory)
+    except FileNotFoundError as error:
+        parser.exit(
+            1, f"{error.filename} is missing: put shared/ beside the repository or set SHARED_DIR\n"
+        )
+    REFERENCE_FILE.write_text(reference_json(extract), "utf-8", newline="\n")
+    print(f"wrote {REFERENCE_FILE} from {directory / 'twilio'}")
+
+
+if __name__ == "__main__":
+    main()

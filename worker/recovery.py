@@ -43,6 +43,13 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
             .values(status="pending")
             .returning(Message.id)
         ).all()
+        # Held for quiet hours, and the recipient's window has opened.
+        due = session.scalars(
+            update(Message)
+            .where(Message.status == "held", Message.send_after <= now)
+            .values(status="pending")
+            .returning(Message.id)
+        ).all()
         unsigned = session.scalars(
             select(ConsentEvent.id).where(
                 ConsentEvent.kind == "opt_in",
@@ -65,6 +72,6 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
         ).all()
     for event_id in unsigned:
         services.enqueue(record_signature, event_id)
-    for message_id in {*stuck, *unsent}:
+    for message_id in {*stuck, *due, *unsent}:
         services.enqueue(send_message, message_id)
-    return Requeued(len(unsigned), len({*stuck, *unsent}))
+    return Requeued(len(unsigned), len({*stuck, *due, *unsent}))

@@ -5,23 +5,39 @@ A transcript is a text file in ``transcripts/``:
     # comment
     given supporter Jane Doe 30303        (the database knows this phone's name and ZIP)
     given signed doj-face-recognition     (this phone signed that campaign already)
+    given opted out                       (this phone said STOP before)
+    given language es                     (this supporter chose Spanish before)
     > FACES                               (the supporter texts)
     < What's your full name?              (the bot replies with text containing this)
     = signed Jane Doe 30303 Atlanta GA    (the turn records a signature with these facts)
     = no reply                            (the turn sends nothing back)
     = over                                (the conversation has ended)
+    = opted out                           (the turn records an opt-out)
+    = opted in                            (the turn records an opt-back-in)
+    = not opted out                       (the turn records no opt-out)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from bot.campaigns import load_catalog
 from bot.places import ZipCodes
-from conversations import Inbound, RecordSignature, Reply, State, Supporter, Turn, World, step
+from conversations import (
+    Inbound,
+    RecordOptIn,
+    RecordOptOut,
+    RecordSignature,
+    Reply,
+    State,
+    Supporter,
+    Turn,
+    World,
+    step,
+)
 
 HERE = Path(__file__).parent
 CATALOG = load_catalog(HERE.parents[1] / "campaigns")
@@ -38,11 +54,13 @@ class Run:
 def _given(run: Run, words: list[str]) -> None:
     if words[0] == "supporter":
         place = PLACES.lookup(words[-1])
-        run.supporter = Supporter(" ".join(words[1:-1]), place, run.supporter.signed)
+        run.supporter = replace(run.supporter, name=" ".join(words[1:-1]), place=place)
     elif words[0] == "signed":
-        run.supporter = Supporter(
-            run.supporter.name, run.supporter.place, run.supporter.signed | {words[1]}
-        )
+        run.supporter = replace(run.supporter, signed=run.supporter.signed | {words[1]})
+    elif words == ["opted", "out"]:
+        run.supporter = replace(run.supporter, opted_out=True)
+    elif words[0] == "language":
+        run.supporter = replace(run.supporter, language=words[1])
     else:
         raise ValueError(f"unknown given: {words}")
 
@@ -69,7 +87,15 @@ def _check(run: Run, expectation: str, where: str) -> None:
         s = signed[0]
         got = f"{s.name} {s.place.zip_code} {s.place.city} {s.place.state}"
         assert got == expectation.removeprefix("= signed "), f"{where}: signed {got!r}"
-        assert "Msg & data rates may apply" in s.disclosure
+        rates = {"en": "Msg & data rates may apply", "es": "tarifas de mensajes y datos"}
+        assert any(r in s.disclosure for r in rates.values()), f"{where}: {s.disclosure!r}"
+    elif expectation in ("= opted out", "= opted in"):
+        wanted = RecordOptOut if expectation == "= opted out" else RecordOptIn
+        assert any(isinstance(e, wanted) for e in turn.effects), f"{where}: {turn.effects!r}"
+        # Follow the database: the next text comes from a phone in that state.
+        run.supporter = replace(run.supporter, opted_out=wanted is RecordOptOut)
+    elif expectation == "= not opted out":
+        assert not any(isinstance(e, RecordOptOut) for e in turn.effects), where
     elif expectation == "= nothing signed":
         assert not any(isinstance(e, RecordSignature) for e in turn.effects), where
     else:

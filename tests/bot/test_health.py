@@ -1,0 +1,80 @@
+"""GET /healthz: what a load balancer or uptime check asks before sending traffic."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+
+from bot import create_app
+from bot.services import services
+
+
+def closed_port() -> int:
+    """A local port that nothing listens on: the OS hands it out, and we give it back."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def app_with(settings: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(settings)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            services().db.kw["bind"].dispose()
+            services().redis.close()
+
+
+def healthz(app: Flask) -> tuple[int, Any, float]:
+    started = time.monotonic()
+    response = app.test_client().get("/healthz")
+    return response.status_code, response.get_json(), time.monotonic() - started
+
+
+def test_it_is_ok_when_the_database_and_redis_answer(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok"},
+    }
+
+
+def test_it_names_redis_when_redis_does_not_answer(settings) -> None:
+    with app_with({**settings, "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}) as app:
+        status, body, seconds = healthz(app)
+    assert status == 503
+    assert body["status"] == "failing"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("failed")
+    assert seconds < 5
+
+
+def test_it_names_the_database_when_postgresql_does_not_answer(settings) -> None:
+    database = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x?connect_timeout=2"
+    with app_with({**settings, "DATABASE_URL": database}) as app:
+        status, body, seconds = healthz(app)
+    assert status == 503
+    assert body["status"] == "failing"
+    assert body["checks"]["redis"] == "ok"
+    assert body["checks"]["database"].startswith("failed")
+    assert seconds < 5
+
+
+def test_it_names_both_when_neither_answers(settings) -> None:
+    broken = {
+        "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x"
+        "?connect_timeout=2",
+        "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0",
+    }
+    with app_with({**settings, **broken}) as app:
+        status, body, _ = healthz(app)
+    assert status == 503
+    assert all(check.startswith("failed") for check in body["checks"].values())
