@@ -61,7 +61,7 @@ def record_signature(consent_event_id: int) -> None:
                     "confirmation",
                     first_name=first_name(supporter.name or ""),
                     number=f"{number.signature_count:,}",
-                    keyword=campaign.keyword,
+                    keyword=campaign.keyword_in(supporter.language),
                 ),
                 status="pending",
                 kind="confirmation",

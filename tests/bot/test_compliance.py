@@ -302,3 +302,12 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
     (sent,) = twilio.messages
     assert sent.params["ContentSid"] == template
     assert "you're signer #1" in sent.params["ContentVariables"]
+
+
+def test_a_spanish_signer_gets_the_confirmation_in_spanish(phone, twilio, svc, run_jobs) -> None:
+    for body in ("CARAS", "me llamo Ana López", "mi código postal es 30303", "sí"):
+        phone.text(body)
+    run_jobs()
+    (sent,) = twilio.messages
+    assert "Ana" in sent.body and "CARAS" in sent.body and "FACES" not in sent.body
+    assert supporter(svc).language == "es"
