@@ -11,10 +11,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from bot.inbox import InboundText, receive
+from bot.inbox import receive
 from bot.senders import ConsoleSender
 from bot.services import Services, services
 from bot.simulator import BadPhone, delivered, e164, hint, made_up_phone, thread
+from bot.texts import InboundText
 from store.models import Message
 
 QUIT = "/quit"

@@ -16,7 +16,7 @@ from bot.database import upgrade
 from bot.services import services
 from store.models import Campaign, ConsentEvent, Message, Signature, Supporter, iso_utc
 from store.records import campaign_row
-from worker.recovery import requeue_unfinished
+from worker.recovery import drain_spool, requeue_unfinished
 
 EXPORT_COLUMNS = ("phone", "name", "zip", "city", "state", "signed_at", "source", "opted_out")
 
@@ -147,8 +147,13 @@ def consent_log(phone: str | None, as_csv: bool) -> None:
 @click.command("recover")
 def recover() -> None:
     """Queue again any signature or send that a lost job left unfinished."""
-    found = requeue_unfinished(services())
-    click.echo(f"requeued {found.signatures} signature(s) and {found.messages} message(s)")
+    svc = services()
+    answered = drain_spool(svc)
+    found = requeue_unfinished(svc)
+    click.echo(
+        f"answered {answered} spooled text(s); requeued {found.signatures} signature(s), "
+        f"{found.messages} message(s) and {found.texts} stored text(s)"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -5,12 +5,16 @@ The webhook, the phone simulator and the terminal chat all come through here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from bot.texts import InboundText, OutboundReply
 from conversations import (
     Inbound,
     RecordOptIn,
@@ -24,58 +28,137 @@ from conversations import (
 )
 from store.models import ConsentEvent, Message
 from store.records import campaign_row, save_profile, supporter_facts, supporter_row
-from worker.jobs import record_signature
+from worker.jobs import record_signature, send_message
 
-
-@dataclass(frozen=True)
-class InboundText:
-    """A text as the carrier delivered it: who sent it, on what channel, and its SID."""
-
-    phone: str  # E.164
-    body: str
-    sid: str
-    channel: str = "sms"
-    carrier_keyword: str | None = None  # Twilio's OptOutType: STOP, START or HELP
-
-
-@dataclass(frozen=True)
-class OutboundReply:
-    """A reply to send back at once; ``message_id`` is its stored row."""
-
-    message_id: int
-    body: str
+log = logging.getLogger(__name__)
 
 
 def receive(services: Services, text: InboundText) -> list[OutboundReply]:
-    """Handle one inbound text exactly once and return the replies to send back."""
+    """Handle one inbound text exactly once; return the replies to send back at once.
+
+    With the database away the text is spooled in Redis; with Redis away it is stored
+    unprocessed. Either way nothing is lost: the worker takes it up when both are back,
+    and then its replies go out by the REST API instead (``answer_later``).
+    """
+    if not services.throttle_allows(text):
+        _store_aside(services, text, status="throttled")
+        return []
+    try:
+        with services.phone_lock(text.phone):
+            return _converse(services, text, reply_now=True)
+    except RedisError:
+        log.warning("Redis is away: storing the text from %s to answer later", text.phone)
+        _store_aside(services, text, status="unprocessed")
+        return []
+    except OperationalError:
+        log.warning("the database is away: spooling the text from %s", text.phone)
+        services.spool.push(text)
+        return []
+
+
+def answer_later(services: Services, text: InboundText) -> None:
+    """Handle a text that could not be answered when it came, replying by the REST API."""
     with services.phone_lock(text.phone):
-        with services.db.begin() as session:
-            if not _store_inbound(session, text):
-                return []  # A delivery we already handled: Twilio retried.
-            world = World(
-                services.catalog,
-                supporter_facts(session, text.phone),
-                services.places,
-                carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
-            )
-            inbound = Inbound(text.body, text.channel, text.carrier_keyword)
-            turn = step(services.conversations.load(text.phone), inbound, world)
-            replies, consents = _apply(session, services, text, turn)
-        services.conversations.save(text.phone, turn.state)
+        _converse(services, text, reply_now=False)
+
+
+def answer_stored(services: Services, message_id: int) -> None:
+    """Handle the texts stored unprocessed while Redis was away, up to this one, in order."""
+    with services.db() as session:
+        phone = session.get_one(Message, message_id).phone
+    with services.phone_lock(phone):
+        while True:
+            with services.db.begin() as session:
+                # Claimed row by row: a text another run took is not handled twice.
+                message = session.scalar(
+                    update(Message)
+                    .where(
+                        Message.id
+                        == select(func.min(Message.id))
+                        .where(
+                            Message.phone == phone,
+                            Message.status == "unprocessed",
+                            Message.id <= message_id,
+                        )
+                        .scalar_subquery(),
+                        Message.status == "unprocessed",
+                    )
+                    .values(status="received")
+                    .returning(Message)
+                )
+                if message is None:
+                    return
+                text = InboundText(
+                    phone=message.phone,
+                    body=message.body,
+                    sid=message.sid or "",
+                    channel=message.channel,
+                    received_at=message.created_at,
+                )
+                turn, applied = _step(session, services, text, reply_now=False)
+            _after_commit(services, text, turn, applied)
+
+
+def _converse(services: Services, text: InboundText, *, reply_now: bool) -> list[OutboundReply]:
+    with services.db.begin() as session:
+        if not _store_inbound(session, text, status="received"):
+            return []  # A delivery we already handled: Twilio retried.
+        turn, applied = _step(session, services, text, reply_now=reply_now)
+    _after_commit(services, text, turn, applied)
+    return [OutboundReply(m.id, m.body) for m in applied.replies] if reply_now else []
+
+
+@dataclass
+class Applied:
+    """The rows a turn's effects wrote, for the work that must wait for the commit."""
+
+    replies: list[Message] = field(default_factory=list)
+    consents: list[ConsentEvent] = field(default_factory=list)
+    reply_now: bool = True
+
+
+def _step(
+    session: Session, services: Services, text: InboundText, *, reply_now: bool
+) -> tuple[Turn, Applied]:
+    world = World(
+        services.catalog,
+        supporter_facts(session, text.phone),
+        services.places,
+        carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
+    )
+    inbound = Inbound(text.body, text.channel, text.carrier_keyword)
+    turn = step(services.conversations.load(text.phone), inbound, world)
+    return turn, _apply(session, services, text, turn, Applied(reply_now=reply_now))
+
+
+def _after_commit(services: Services, text: InboundText, turn: Turn, applied: Applied) -> None:
+    services.conversations.save(text.phone, turn.state)
     # Jobs go out only after the commit, so a worker always finds what it is asked about.
-    for consent in consents:
+    for consent in applied.consents:
         services.enqueue(record_signature, consent.id)
-    return [OutboundReply(m.id, m.body) for m in replies]
+    if not applied.reply_now:
+        for reply in applied.replies:
+            services.enqueue(send_message, reply.id)
 
 
-def _store_inbound(session: Session, text: InboundText) -> bool:
+def _store_aside(services: Services, text: InboundText, *, status: str) -> None:
+    """Keep a text we will not answer now; with the database away too, spool it."""
+    try:
+        with services.db.begin() as session:
+            _store_inbound(session, text, status=status)
+    except OperationalError:
+        services.spool.push(text)
+
+
+def _store_inbound(session: Session, text: InboundText, *, status: str) -> bool:
     message = Message(
         sid=text.sid,
         direction="in",
         phone=text.phone,
         channel=text.channel,
         body=text.body,
-        status="received",
+        status=status,
+        created_at=text.received_at,
     )
     try:
         with session.begin_nested():
@@ -86,30 +169,26 @@ def _store_inbound(session: Session, text: InboundText) -> bool:
 
 
 def _apply(
-    session: Session, services: Services, text: InboundText, turn: Turn
-) -> tuple[list[Message], list[ConsentEvent]]:
-    replies: list[Message] = []
-    consents: list[ConsentEvent] = []
+    session: Session, services: Services, text: InboundText, turn: Turn, applied: Applied
+) -> Applied:
     for effect in turn.effects:
         if isinstance(effect, Reply):
-            replies.append(_reply(text, effect))
+            applied.replies.append(_reply(text, effect, now=applied.reply_now))
         elif isinstance(effect, RecordSignature):
-            consents.append(_consent(session, services, text, effect))
+            applied.consents.append(_consent(session, services, text, effect))
         elif isinstance(effect, RecordOptOut | RecordOptIn):
-            _opt(session, services, text, effect)
+            _opt(session, text, effect)
         elif isinstance(effect, RememberLanguage):
             supporter_row(session, text.phone).language = effect.language
-    session.add_all(replies)
-    session.add_all(consents)
+    session.add_all(applied.replies)
+    session.add_all(applied.consents)
     session.flush()
-    return replies, consents
+    return applied
 
 
-def _opt(
-    session: Session, services: Services, text: InboundText, effect: RecordOptOut | RecordOptIn
-) -> None:
+def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn) -> None:
     supporter = supporter_row(session, text.phone)
-    now = services.clock()
+    now = text.received_at
     stopping = isinstance(effect, RecordOptOut)
     supporter.opted_out_at = now if stopping else None
     supporter.language = effect.language
@@ -127,15 +206,17 @@ def _opt(
     )
 
 
-def _reply(text: InboundText, reply: Reply) -> Message:
+def _reply(text: InboundText, reply: Reply, *, now: bool) -> Message:
     # Twilio carries a TwiML reply: stored as sending until its status callback names its SID.
+    # A late one goes by the REST API, pending like any other send.
     return Message(
         direction="out",
         phone=text.phone,
         channel=text.channel,
         body=reply.text,
-        status="sending",
+        status="sending" if now else "pending",
         kind="reply",
+        in_reply_at=text.received_at,
     )
 
 
@@ -156,5 +237,5 @@ def _consent(
         disclosure=effect.disclosure,
         supporter_text=text.body,
         message_sid=text.sid,
-        created_at=services.clock(),
+        created_at=text.received_at,
     )

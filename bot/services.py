@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import fakeredis
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from redis.lock import Lock
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
@@ -22,7 +23,11 @@ from bot.conversation_state import ConversationStates
 from bot.database import make_engine, make_sessions
 from bot.places import ZipCodes
 from bot.senders import Sender, make_sender
+from bot.spool import InboundSpool
+from bot.texts import InboundText
+from bot.throttle import PhoneThrottle
 from conversations import Catalog
+from conversations.parsing import is_opt_out
 from store.models import utcnow
 
 # Replies and confirmations go first; later bulk work must never delay them.
@@ -43,7 +48,16 @@ class Services:
     catalog: Catalog
     places: ZipCodes
     conversations: ConversationStates
+    spool: InboundSpool
+    throttle: PhoneThrottle
     clock: Callable[[], datetime] = utcnow  # tests set the time here
+
+    def throttle_allows(self, text: InboundText) -> bool:
+        """Whether ``text`` is within its phone's budget; a stop request always is."""
+        try:
+            return self.throttle.allow(text.phone) or is_opt_out(text.body)
+        except RedisError:
+            return True  # No Redis, no count: the text is stored unprocessed anyway.
 
     def enqueue(self, function: Callable[[int], None], row_id: int) -> None:
         """Queue ``function(row_id)``, unless that same job is already waiting or running."""
@@ -104,6 +118,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         catalog=load_catalog(settings.campaigns_dir),
         places=ZipCodes(),
         conversations=ConversationStates(redis, settings.conversation_ttl),
+        spool=InboundSpool(redis),
+        throttle=PhoneThrottle(redis),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 
 import phonenumbers
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
@@ -16,8 +16,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.inbox import InboundText, OutboundReply, receive
+from bot.inbox import receive
 from bot.services import services
+from bot.texts import InboundText, OutboundReply
 from store.models import Message, iso_utc
 
 BODY_LIMIT = 1600  # Twilio's limit for one message body
@@ -112,12 +113,16 @@ def send() -> ResponseReturnValue:
     # preflight, which this app never answers, so requiring JSON keeps other sites out.
     if not request.is_json:
         return jsonify(error="send application/json"), 415
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's json module reads
+        data = None
     if not isinstance(data, dict):
         return jsonify(error="send a JSON object with phone and body"), 400
     raw_phone, body = data.get("phone"), data.get("body", "")
-    if not isinstance(raw_phone, str) or not isinstance(body, str):
+    if not _is_text(raw_phone) or not _is_text(body):
         return jsonify(error="phone and body must be strings"), 400
+    body = body.replace("\x00", "")  # as the webhook does: PostgreSQL text cannot hold NUL
     if len(body) > BODY_LIMIT:
         return jsonify(error=f"a text holds at most {BODY_LIMIT} characters"), 400
     try:
@@ -130,6 +135,17 @@ def send() -> ResponseReturnValue:
     except TimeoutError:
         return jsonify(error="the previous text from this phone is still being handled"), 503
     return _thread_json(phone)
+
+
+def _is_text(value: object) -> TypeGuard[str]:
+    # JSON can spell a lone surrogate ("\\ud800"), which no text and no database column holds.
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _thread_json(phone: str) -> ResponseReturnValue:

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.inbox import InboundText, OutboundReply, receive
+from bot.inbox import receive
 from bot.services import services
 from bot.suppression import note_carrier_error
+from bot.texts import InboundText, OutboundReply
 from bot.webhook_auth import signed_by_twilio
 from store.models import Message
 from store.statuses import advance
@@ -22,6 +23,8 @@ bp = Blueprint("webhooks", __name__)
 
 WHATSAPP = "whatsapp:"
 CARRIER_KEYWORDS = ("STOP", "START", "HELP")  # the values of Twilio's OptOutType
+SID_LENGTH = 64  # messages.sid
+BIGINT_LIMIT, INTEGER_LIMIT = 2**63, 2**31  # messages.id, messages.error_code
 
 
 @bp.before_request
@@ -49,15 +52,18 @@ def delivery_status() -> Response:
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
         abort(400, "MessageSid and MessageStatus are required")
+    if not _storable_sid(sid):
+        abort(400, "MessageSid is not a message SID")
     svc = services()
     with svc.db.begin() as session:
-        message = _outbound(session, sid, request.args.get("message_id", type=int))
+        message_id = _in_range(request.args.get("message_id", type=int), BIGINT_LIMIT)
+        message = _outbound(session, sid, message_id)
         if message is None:
             log.info("status %s for a message we do not know: %s", status, sid)
         else:
             message.sid = sid
             message.status = advance(message.status, status)
-            error_code = form.get("ErrorCode", type=int)
+            error_code = _in_range(form.get("ErrorCode", type=int), INTEGER_LIMIT)
             if error_code:
                 message.error_code = error_code
                 note_carrier_error(session, message, error_code, svc.clock())
@@ -65,12 +71,25 @@ def delivery_status() -> Response:
 
 
 def _outbound(session: Session, sid: str, message_id: int | None) -> Message | None:
-    # A reply's or a fast callback's row has no SID yet: the callback URL names the row.
-    if message_id is not None:
-        message = session.get(Message, message_id)
-        if message is not None and message.direction == "out" and message.sid in (None, sid):
-            return message
-    return session.scalar(select(Message).where(Message.sid == sid))
+    # A SID names one row: the row that has it, or else the row the callback URL names, if
+    # that has no SID yet (a reply's, or one whose callback beat the API call's return).
+    known = session.scalar(select(Message).where(Message.sid == sid))
+    if known is not None or message_id is None:
+        return known
+    message = session.get(Message, message_id)
+    if message is not None and message.direction == "out" and message.sid is None:
+        return message
+    return None
+
+
+def _storable_sid(sid: str) -> bool:
+    # Twilio's SIDs are 34 letters and digits; anything the sid column cannot hold is not one.
+    return len(sid) <= SID_LENGTH and "\x00" not in sid
+
+
+def _in_range(value: int | None, limit: int) -> int | None:
+    # A number past its column's range is no id or code of Twilio's, and PostgreSQL would raise.
+    return value if value is not None and 0 < value < limit else None
 
 
 def _parse_inbound() -> InboundText:
@@ -79,6 +98,8 @@ def _parse_inbound() -> InboundText:
     sender = form.get("From", "")
     if not sid or not sender:
         abort(400, "From and MessageSid are required")
+    if not _storable_sid(sid):
+        abort(400, "MessageSid is not a message SID")
     channel = "whatsapp" if sender.startswith(WHATSAPP) else "sms"
     phone = _e164(sender.removeprefix(WHATSAPP))
     if phone is None:
@@ -86,10 +107,12 @@ def _parse_inbound() -> InboundText:
     carrier_keyword = form.get("OptOutType", "").upper() or None
     return InboundText(
         phone=phone,
-        body=form.get("Body", ""),
+        # PostgreSQL text cannot hold NUL; no carrier sends one (GSM's 0x00 is "@").
+        body=form.get("Body", "").replace("\x00", ""),
         sid=sid,
         channel=channel,
         carrier_keyword=carrier_keyword if carrier_keyword in CARRIER_KEYWORDS else None,
+        received_at=services().clock(),
     )
 
 

@@ -86,6 +86,11 @@ class ConsentEvent(Base):
     """An append-only record of what a person agreed to, or withdrew, and when."""
 
     __tablename__ = "consent_events"
+    # The recovery sweep's look-up of recent opt-ins.
+    __table_args__ = (
+        Index("ix_consent_events_kind_created_at", "kind", "created_at"),
+        Index("ix_consent_events_phone_id", "phone", "id"),  # one person's history
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
@@ -109,7 +114,10 @@ def _consent_is_append_only(_mapper: object, _connection: object, target: Consen
 class Signature(Base):
     __tablename__ = "signatures"
     # One signature per person per campaign, ever: the database enforces it.
-    __table_args__ = (UniqueConstraint("campaign_id", "supporter_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "supporter_id"),
+        Index("ix_signatures_campaign_id_id", "campaign_id", "id"),  # the export, in order
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

@@ -9,22 +9,27 @@ from rq.worker import SimpleWorker
 
 from bot import create_app
 from bot.services import Services, services
-from worker.recovery import requeue_unfinished
+from worker.recovery import drain_spool, requeue_unfinished
 
 log = logging.getLogger("worker")
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
-    """Requeue unfinished work now and every RECOVERY_INTERVAL seconds until stopped."""
-    while True:
+    """Drain the spool every second, and requeue unfinished work every RECOVERY_INTERVAL."""
+    interval = app_services.settings.recovery_interval
+    ticks = 0
+    while not stop.is_set():
         try:
-            found = requeue_unfinished(app_services)
-            if found.signatures or found.messages:
-                log.warning("requeued %s signature(s), %s message(s)", *vars(found).values())
-        except Exception:  # a sweep that fails (database away) must not stop the next one
+            if ticks % interval == 0:
+                found = requeue_unfinished(app_services)
+                if found.signatures or found.messages or found.texts:
+                    log.warning("requeued %s", found)
+            if len(app_services.spool):
+                log.warning("answered %s spooled text(s)", drain_spool(app_services))
+        except Exception:  # a sweep that fails (database still away) must not stop the next
             log.exception("recovery sweep failed")
-        if stop.wait(app_services.settings.recovery_interval):
-            return
+        ticks += 1
+        stop.wait(1)
 
 
 def main() -> None:

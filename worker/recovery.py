@@ -11,22 +11,26 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, select, update
 
+from bot.inbox import answer_later
 from bot.services import Services
-from store.models import ConsentEvent, Message, Signature, utcnow
+from store.models import ConsentEvent, Message, Signature
 from worker.jobs import record_signature, send_message
+from worker.replay import answer_stored_text
 
 MAX_ATTEMPTS = 10
+LOOKBACK = timedelta(days=3)
 
 
 @dataclass(frozen=True)
 class Requeued:
     signatures: int
     messages: int
+    texts: int = 0
 
 
 def requeue_unfinished(services: Services, now: datetime | None = None) -> Requeued:
     """Queue again every signature and send older than the grace period and not done."""
-    now = now or utcnow()
+    now = now or services.clock()
     settled = now - timedelta(seconds=services.settings.recovery_grace)
     with services.db.begin() as session:
         stuck = session.scalars(
@@ -54,12 +58,22 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
             select(ConsentEvent.id).where(
                 ConsentEvent.kind == "opt_in",
                 ConsentEvent.created_at < settled,
+                # Look back a bounded stretch, so a sweep stays cheap as the table grows.
+                ConsentEvent.created_at > now - LOOKBACK,
                 ~exists().where(
                     and_(
                         Signature.campaign_id == ConsentEvent.campaign_id,
                         Signature.supporter_id == ConsentEvent.supporter_id,
                     )
                 ),
+            )
+        ).all()
+        # Stored while Redis was away, never answered.
+        unanswered = session.scalars(
+            select(Message.id).where(
+                Message.direction == "in",
+                Message.status == "unprocessed",
+                Message.created_at < settled,
             )
         ).all()
         unsent = session.scalars(
@@ -70,8 +84,15 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.updated_at < settled,
             )
         ).all()
+    for message_id in unanswered:
+        services.enqueue(answer_stored_text, message_id)
     for event_id in unsigned:
         services.enqueue(record_signature, event_id)
     for message_id in {*stuck, *due, *unsent}:
         services.enqueue(send_message, message_id)
-    return Requeued(len(unsigned), len({*stuck, *due, *unsent}))
+    return Requeued(len(unsigned), len({*stuck, *due, *unsent}), len(unanswered))
+
+
+def drain_spool(services: Services) -> int:
+    """Answer the texts spooled while the database was away, oldest first."""
+    return services.spool.drain(lambda text: answer_later(services, text))

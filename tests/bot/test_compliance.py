@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BOT_NUMBER, Phone, post_signed
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from store.models import ConsentEvent, Message, Supporter
 from worker.recovery import requeue_unfinished
@@ -201,7 +201,7 @@ def test_a_late_confirmation_waits_for_the_supporters_morning(phone, svc, twilio
     assert held.status == "held"
     assert held.send_after.astimezone(UTC) == at(9, 0) + timedelta(days=1)
     svc.clock = lambda: at(9, 1) + timedelta(days=1)
-    requeue_unfinished(svc, now=svc.clock())
+    requeue_unfinished(svc)
     run_jobs()
     assert len(twilio.messages) == 1
 
@@ -236,17 +236,12 @@ def test_the_conversation_works_on_whatsapp_and_confirms_there(
 def test_a_whatsapp_message_outside_the_24_hour_window_is_skipped_without_a_template(
     client, twilio, svc, run_jobs
 ) -> None:
+    svc.clock = lambda: at(12, 0)
     for n, body in enumerate(("FACES", "Jane Doe", "30303", "YES"), 1):
         whatsapp(client, twilio, body, n)
-    svc.redis.flushdb()
-    with svc.db.begin() as session:
-        session.execute(
-            update(Message)
-            .where(Message.direction == "in")
-            .values(created_at=datetime.now(UTC) - timedelta(hours=25))
-        )
-    svc.clock = lambda: at(12, 0) + timedelta(days=400)
-    requeue_unfinished(svc, now=svc.clock())
+    svc.redis.flushdb()  # the confirmation's job was lost, and is found a day later
+    svc.clock = lambda: at(13, 0) + timedelta(days=1)
+    requeue_unfinished(svc)
     run_jobs()
     assert twilio.messages == []
     assert (confirmation(svc).status, confirmation(svc).skip_reason) == (
@@ -288,11 +283,12 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
         svc = services()
         try:
             client = app.test_client()
+            svc.clock = lambda: at(12, 0)
             for n, body in enumerate(("FACES", "Jane Doe", "30303", "YES"), 1):
                 whatsapp(client, twilio, body, n)
             svc.redis.flushdb()
-            svc.clock = lambda: at(12, 0) + timedelta(days=400)
-            requeue_unfinished(svc, now=svc.clock())
+            svc.clock = lambda: at(13, 0) + timedelta(days=1)
+            requeue_unfinished(svc)
             from rq.worker import SimpleWorker
 
             SimpleWorker(list(svc.queues.values()), connection=svc.redis).work(burst=True)

@@ -1,0 +1,215 @@
+"""Faults on the worst day: a flood from one phone, Redis restarted empty, PostgreSQL away,
+Twilio failing for a while, Twilio delivering the same webhook twice.
+
+Each fault is real: a redis-server of the test's own is killed and restarted empty; the
+database is reached through a TCP proxy the test cuts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import BOT_NUMBER, Phone
+from flask import Flask
+from redis import Redis
+from rq.scheduler import RQScheduler
+from rq.worker import SimpleWorker
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from tcp_proxy import Proxy
+from test_processes import free_port, wait_for
+
+from bot import create_app
+from bot.services import Services, services
+from store.models import Message, Signature
+from worker.recovery import drain_spool, requeue_unfinished
+
+ALICE, BOB, CAROL = "+14045550131", "+14045550132", "+14045550133"
+
+
+def count(svc: Services, query: Any) -> int:
+    with svc.db() as session:
+        return int(session.scalar(query) or 0)
+
+
+def inbound_count(svc: Services, phone: str, status: str | None = None) -> int:
+    query = select(func.count(Message.id)).where(Message.direction == "in", Message.phone == phone)
+    if status:
+        query = query.where(Message.status == status)
+    return count(svc, query)
+
+
+def run_jobs(svc: Services) -> None:
+    SimpleWorker(list(svc.queues.values()), connection=svc.redis).work(
+        burst=True, with_scheduler=False
+    )
+
+
+@pytest.fixture
+def own_app(settings: dict[str, Any], app: Flask) -> Iterator[Any]:
+    """Build an app with changed settings; the ``app`` fixture has emptied the database."""
+    made: list[Flask] = []
+
+    def make(**changes: str) -> Flask:
+        new = create_app(settings | changes)
+        made.append(new)
+        return new
+
+    yield make
+    for each in made:
+        with each.app_context():
+            services().db.kw["bind"].dispose()
+            services().redis.close()
+
+
+def test_a_flood_from_one_phone_is_throttled_for_that_phone_alone(
+    phone, client, twilio, svc
+) -> None:
+    replies = sum(len(phone.text(f"flood {n}")) for n in range(60))
+    # Twilio's loop guard stops a conversation at 15 replies in 30 seconds.
+    assert replies <= 12
+    assert inbound_count(svc, phone.number) == 60  # every text is kept
+    assert inbound_count(svc, phone.number, "throttled") == 48
+    neighbour = Phone(client, twilio, ALICE)
+    assert "What's your full name?" in neighbour.text("FACES")[0]
+
+
+def test_stop_gets_through_a_flood(phone, svc) -> None:
+    for n in range(30):
+        phone.text(f"flood {n}")
+    assert phone.text("STOP") != []
+    with svc.db() as session:
+        from store.models import Supporter
+
+        supporter = session.scalars(select(Supporter)).one()
+    assert supporter.opted_out_at is not None
+
+
+def test_a_webhook_delivered_twice_with_an_idempotency_token_counts_once(
+    client, twilio, svc
+) -> None:
+    params = {"MessageSid": "SM" + "7" * 32, "From": ALICE, "To": BOT_NUMBER, "Body": "FACES"}
+    headers = {"I-Twilio-Idempotency-Token": "token-1"}
+    from conftest import PUBLIC_BASE_URL
+    from twilio_signing import signed_headers
+
+    signed = signed_headers(twilio.auth_token, PUBLIC_BASE_URL + "/sms", params) | headers
+    first = client.post("/sms", data=params, headers=signed)
+    again = client.post("/sms", data=params, headers=signed)
+    assert "<Message" in first.get_data(as_text=True)
+    assert "<Message" not in again.get_data(as_text=True)
+    assert inbound_count(svc, ALICE) == 1
+
+
+def test_twilio_failing_for_a_while_loses_and_doubles_nothing(client, twilio, svc) -> None:
+    twilio.fail_next(2, status=500)
+    twilio.fail_next(1, status=429)
+    for number in (ALICE, BOB, CAROL):
+        sender = Phone(client, twilio, number)
+        for body in ("FACES", "Jane Doe", "30303", "YES"):
+            sender.text(body)
+    run_jobs(svc)
+    assert twilio.messages == []  # each send failed once and waits for RQ's retry
+    time.sleep(2.5)  # the first retry comes 2 seconds later
+    RQScheduler(list(svc.queues.values()), connection=svc.redis).enqueue_scheduled_jobs()
+    run_jobs(svc)
+    requeue_unfinished(svc)
+    run_jobs(svc)
+    assert sorted(m.to for m in twilio.messages) == [ALICE, BOB, CAROL]
+
+
+@pytest.fixture
+def private_redis() -> Iterator[Any]:
+    """A redis-server of this test's own, which it may kill and restart empty."""
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        probe = Redis(port=port)
+        wait_for(lambda: _pings(probe), 10, "redis-server to start")
+        probe.close()
+
+    def kill() -> None:
+        os.kill(processes[-1].pid, signal.SIGKILL)
+        processes[-1].wait()
+
+    start()
+    yield type(
+        "PrivateRedis", (), {"url": f"redis://127.0.0.1:{port}/0", "start": start, "kill": kill}
+    )
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _pings(redis: Redis) -> bool:
+    try:
+        return bool(redis.ping())
+    except OSError:
+        return False
+    except Exception:
+        return False
+
+
+def test_redis_restarted_empty_loses_no_yes_and_conversations_restart(
+    own_app, private_redis, twilio
+) -> None:
+    app = own_app(REDIS_URL=private_redis.url)
+    with app.app_context():
+        svc = services()
+        client = app.test_client()
+        alice, bob, carol = (Phone(client, twilio, n) for n in (ALICE, BOB, CAROL))
+        for body in ("FACES", "Alice Doe", "30303", "YES"):
+            alice.text(body)  # her signature job waits in Redis
+        bob.text("FACES")
+        bob.text("Bob Doe")
+        private_redis.kill()
+        # Redis is away: the webhook still answers, and keeps the texts in the database.
+        assert bob.text("30303") == []
+        assert carol.text("FACES") == []
+        private_redis.start()  # back, and empty: the queued jobs and the states are gone
+        found = requeue_unfinished(svc)
+        assert (found.signatures, found.texts) == (1, 2)
+        run_jobs(svc)
+        assert count(svc, select(func.count(Signature.id))) == 1
+        texts = {m.to: m.body for m in twilio.messages}
+        assert "you're signer #1" in texts[ALICE]
+        # Bob's ZIP came after his state was lost: he is told how to start again.
+        assert "Text FACES to" in texts[BOB]
+        assert "What's your full name?" in texts[CAROL]
+
+
+def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_url) -> None:
+    url = make_url(database_url)
+    with Proxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port)
+        app = own_app(DATABASE_URL=proxied.render_as_string(hide_password=False))
+        with app.app_context():
+            svc = services()
+            client = app.test_client()
+            alice = Phone(client, twilio, ALICE)
+            alice.text("FACES")
+            alice.text("Alice Doe")
+            proxy.cut()
+            assert client.get("/healthz").status_code == 503
+            assert alice.text("30303") == []  # answered at once, spooled in Redis
+            assert alice.text("YES") == []
+            assert len(svc.spool) == 2
+            proxy.restore()
+            assert client.get("/healthz").status_code == 200
+            assert drain_spool(svc) == 2
+            run_jobs(svc)
+            assert count(svc, select(func.count(Signature.id))) == 1
+            bodies = [m.body for m in twilio.messages]
+            # The consent question came by the REST API, then the confirmation.
+            assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
+            assert inbound_count(svc, ALICE) == 4
