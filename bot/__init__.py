@@ -17,7 +17,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (README names)."""
     app = Flask(__name__, instance_relative_config=True)
     settings = load_settings(os.environ, config or {}, instance_path=app.instance_path)
-    app.config.update(SECRET_KEY=settings.secret_key, SETTINGS=settings)
+    # Twilio's webhooks are a few kilobytes; nothing the app takes is larger than this.
+    app.config.update(
+        SECRET_KEY=settings.secret_key, SETTINGS=settings, MAX_CONTENT_LENGTH=256 * 1024
+    )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     services.init_app(app, settings)
     app.register_blueprint(webhooks.bp)

@@ -55,11 +55,11 @@ def export(slug: str) -> None:
     """Write a campaign's signatures as CSV to standard output."""
     svc = services()
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
     with svc.db() as session:
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
-        if campaign_id is None:
-            raise click.ClickException(f"no campaign {slug!r} has signatures")
+        if campaign_id is None and svc.catalog.by_slug(slug) is None:
+            raise click.ClickException(f"there is no campaign {slug!r}")
+        writer.writerow(EXPORT_COLUMNS)  # only once the campaign is known: no stray header
         rows = session.execute(
             select(Supporter, Signature)
             .join(Signature, Signature.supporter_id == Supporter.id)

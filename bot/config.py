@@ -54,6 +54,9 @@ class Settings:
         return bool(self.twilio_account_sid)
 
 
+# A grace period may be none at all; a timeout, an interval or a lifetime may not.
+_MAY_BE_ZERO = {"RECOVERY_GRACE"}
+
 _SECRETS_IN_PRODUCTION = (
     "database_url",
     "redis_url",
@@ -83,9 +86,13 @@ def load_settings(
 def _coerce(name: str, raw: Any, default: Any) -> Any:
     if isinstance(default, int):
         try:
-            return int(raw)
+            number = int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        lowest = 0 if name in _MAY_BE_ZERO else 1
+        if number < lowest:
+            raise ConfigError(f"{name} must be a whole number from {lowest} up, not {raw!r}")
+        return number
     return str(raw).strip()
 
 

@@ -122,7 +122,6 @@ def send() -> ResponseReturnValue:
     raw_phone, body = data.get("phone"), data.get("body", "")
     if not _is_text(raw_phone) or not _is_text(body):
         return jsonify(error="phone and body must be strings"), 400
-    body = body.replace("\x00", "")  # as the webhook does: PostgreSQL text cannot hold NUL
     if len(body) > BODY_LIMIT:
         return jsonify(error=f"a text holds at most {BODY_LIMIT} characters"), 400
     try:

@@ -19,6 +19,11 @@ class InboundText:
     carrier_keyword: str | None = None  # Twilio's OptOutType: STOP, START or HELP
     received_at: datetime = field(default_factory=utcnow)
 
+    def __post_init__(self) -> None:
+        # PostgreSQL text cannot hold NUL, and no carrier sends one (GSM's 0x00 is "@").
+        if "\x00" in self.body:
+            object.__setattr__(self, "body", self.body.replace("\x00", ""))
+
 
 @dataclass(frozen=True)
 class OutboundReply:

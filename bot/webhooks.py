@@ -107,8 +107,7 @@ def _parse_inbound() -> InboundText:
     carrier_keyword = form.get("OptOutType", "").upper() or None
     return InboundText(
         phone=phone,
-        # PostgreSQL text cannot hold NUL; no carrier sends one (GSM's 0x00 is "@").
-        body=form.get("Body", "").replace("\x00", ""),
+        body=form.get("Body", ""),
         sid=sid,
         channel=channel,
         carrier_keyword=carrier_keyword if carrier_keyword in CARRIER_KEYWORDS else None,

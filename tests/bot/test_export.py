@@ -91,6 +91,7 @@ def test_an_unknown_campaign_is_an_error_naming_it(runner) -> None:
     result = runner.invoke(args=["export", "no-such-campaign"])
     assert result.exit_code != 0
     assert "no-such-campaign" in result.stderr
+    assert result.stdout == ""  # no header that would pass for an empty export
 
 
 def test_a_campaign_without_signatures_exports_only_the_header(runner) -> None:
