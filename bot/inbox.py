@@ -17,6 +17,7 @@ from bot.services import Services
 from bot.texts import InboundText, OutboundReply
 from conversations import (
     Inbound,
+    Progress,
     RecordOptIn,
     RecordOptOut,
     RecordSignature,
@@ -27,7 +28,7 @@ from conversations import (
     step,
 )
 from store.models import ConsentEvent, Message
-from store.records import campaign_row, save_profile, supporter_facts, supporter_row
+from store.records import campaign_row, reach, save_profile, supporter_facts, supporter_row
 from worker.jobs import record_signature, send_message
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,10 @@ def _apply(
             _opt(session, text, effect)
         elif isinstance(effect, RememberLanguage):
             supporter_row(session, text.phone).language = effect.language
+        elif isinstance(effect, Progress):
+            campaign = services.catalog.by_slug(effect.campaign)
+            assert campaign is not None
+            reach(session, campaign_row(session, campaign).id, text.phone, effect.step)
     session.add_all(applied.replies)
     session.add_all(applied.consents)
     session.flush()

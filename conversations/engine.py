@@ -28,6 +28,7 @@ from conversations.model import (
     Effect,
     Inbound,
     Places,
+    Progress,
     RecordOptIn,
     RecordOptOut,
     RecordSignature,
@@ -201,10 +202,16 @@ def _start(campaign: Campaign, keyword_language: str, world: World) -> Turn:
             Stage.ASKING_CONSENT, campaign.slug, language, supporter.name, supporter.place
         )
         turn = _ask_consent(state, campaign, world, returning=True)
+        steps = _progress(campaign, "keyword", "name", "zip")
     else:
         state = State(Stage.ASKING_NAME, campaign.slug, language)
         turn = Turn(state, (Reply(campaign.say(language, "intro")),))
-    return Turn(turn.state, learned + turn.effects)
+        steps = _progress(campaign, "keyword")
+    return Turn(turn.state, learned + steps + turn.effects)
+
+
+def _progress(campaign: Campaign, *steps: str) -> tuple[Effect, ...]:
+    return tuple(Progress(campaign.slug, step) for step in steps)
 
 
 def _on_name(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
@@ -212,7 +219,8 @@ def _on_name(state: State, inbound: Inbound, campaign: Campaign, world: World) -
     if name is None:
         return _miss(state, campaign, campaign.say(state.language, "name_again"))
     text = campaign.say(state.language, "ask_zip", first_name=first_name(name))
-    return Turn(replace(state, stage=Stage.ASKING_ZIP, name=name, misses=0), (Reply(text),))
+    state = replace(state, stage=Stage.ASKING_ZIP, name=name, misses=0)
+    return Turn(state, (*_progress(campaign, "name"), Reply(text)))
 
 
 def _on_zip(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
@@ -224,7 +232,8 @@ def _on_zip(state: State, inbound: Inbound, campaign: Campaign, world: World) ->
         return _miss(
             state, campaign, campaign.say(state.language, "zip_unknown", zip_code=zip_code)
         )
-    return _ask_consent(replace(state, place=place), campaign, world, returning=False)
+    turn = _ask_consent(replace(state, place=place), campaign, world, returning=False)
+    return Turn(turn.state, _progress(campaign, "zip") + turn.effects)
 
 
 def _ask_consent(state: State, campaign: Campaign, world: World, *, returning: bool) -> Turn:
@@ -259,7 +268,7 @@ def _on_consent(state: State, inbound: Inbound, campaign: Campaign, world: World
         language=state.language,
     )
     # No reply here: the worker texts the confirmation, with the signer's number, once stored.
-    return Turn(None, (signature,))
+    return Turn(None, (*_progress(campaign, "signed"), signature))
 
 
 def _miss(state: State, campaign: Campaign, reask: str) -> Turn:

@@ -202,7 +202,15 @@ class RememberLanguage:
     language: str
 
 
-Effect = Reply | RecordSignature | RecordOptOut | RecordOptIn | RememberLanguage
+@dataclass(frozen=True)
+class Progress:
+    """The supporter reached a step of the campaign's funnel: keyword, name, zip, signed."""
+
+    campaign: str
+    step: str
+
+
+Effect = Reply | RecordSignature | RecordOptOut | RecordOptIn | RememberLanguage | Progress
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,53 @@ class Message(Base):
     # A held message (status "held") goes out at this time, when the recipient's window opens.
     send_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class User(Base):
+    """An organizer's account for the dashboard: admin, organizer or field volunteer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # admin, organizer, field
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    """A follow-up or action alert to a campaign's signers; its texts are rows in messages."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)  # a template: {first_name}, {city}
+    audience: Mapped[str] = mapped_column(Text, default="{}")  # the filters, as JSON
+    # draft -> scheduled -> planning -> sending <-> paused -> done; or canceled
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FunnelStep(Base):
+    """The furthest a phone got in a campaign's conversation: keyword, name, zip, signed."""
+
+    __tablename__ = "funnel_steps"
+    __table_args__ = (UniqueConstraint("campaign_id", "phone", "step"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    phone: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(16))
+    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

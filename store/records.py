@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations import Campaign as CampaignFile
 from conversations import Place
 from conversations import Supporter as SupporterFacts
-from store.models import Campaign, Signature, Supporter
+from store.models import Campaign, FunnelStep, Signature, Supporter, utcnow
 
 
 def supporter_facts(session: Session, phone: str) -> SupporterFacts:
@@ -72,3 +74,10 @@ def campaign_row(session: Session, campaign: CampaignFile) -> Campaign:
             row = session.scalars(select(Campaign).where(Campaign.slug == campaign.slug)).one()
     row.title, row.keyword, row.active = campaign.title, campaign.keyword, campaign.active
     return row
+
+
+def reach(session: Session, campaign_id: int, phone: str, step: str) -> None:
+    """Note that ``phone`` reached ``step`` of a campaign's funnel; the first time counts."""
+    values = {"campaign_id": campaign_id, "phone": phone, "step": step, "reached_at": utcnow()}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(FunnelStep).values(**values).on_conflict_do_nothing())
