@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import cli, health, services, simulator, webhooks
+from bot import auth, cli, dashboard, health, services, simulator, webhooks
 from bot.config import load_settings
 
 
@@ -23,9 +23,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     services.init_app(app, settings)
+    auth.init_app(app, settings)
+    # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.
+    auth.csrf.exempt(webhooks.bp)
+    auth.csrf.exempt(simulator.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(health.bp)
     if not settings.production:
         app.register_blueprint(simulator.bp)
     cli.init_app(app)
+
+    @app.context_processor
+    def organization() -> dict[str, str]:
+        return {"organization_name": services.services().catalog.organization.name}
+
     return app

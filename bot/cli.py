@@ -14,6 +14,7 @@ from bot.campaigns import CampaignFileError, load_catalog
 from bot.chat import chat
 from bot.database import upgrade
 from bot.services import services
+from bot.users import users
 from store.models import Campaign, ConsentEvent, Message, Signature, Supporter, iso_utc
 from store.records import campaign_row
 from worker.recovery import drain_spool, requeue_unfinished
@@ -157,5 +158,5 @@ def recover() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db, campaigns, export, conversation, consent_log, recover, chat):
+    for command in (db, campaigns, export, conversation, consent_log, recover, chat, users):
         app.cli.add_command(command)

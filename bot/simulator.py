@@ -11,7 +11,7 @@ import uuid
 from typing import Any, TypeGuard
 
 import phonenumbers
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -150,11 +150,3 @@ def _is_text(value: object) -> TypeGuard[str]:
 def _thread_json(phone: str) -> ResponseReturnValue:
     with services().db() as session:
         return jsonify(phone=phone, messages=thread(session, phone))
-
-
-def _home() -> ResponseReturnValue:
-    return redirect(url_for("simulator.page"))
-
-
-# The site root leads newcomers to the simulator; in production there is no page at "/".
-bp.record_once(lambda state: state.app.add_url_rule("/", "home", _home))

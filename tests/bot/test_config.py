@@ -151,7 +151,7 @@ def production_app(settings: dict[str, Any], app: Any) -> Any:
 def test_production_has_no_simulator(production_app) -> None:
     client = production_app.test_client()
     assert client.get("/simulator/").status_code == 404
-    assert client.get("/").status_code == 404
+    assert client.get("/").headers["Location"].startswith("/login")
 
 
 def test_production_still_requires_twilios_signature(production_app, twilio) -> None:

@@ -29,10 +29,8 @@ def test_it_preselects_the_phone_named_in_the_address(client: FlaskClient) -> No
     assert 'value="+14045550187"' in page
 
 
-def test_it_sends_newcomers_from_the_root_to_the_simulator(client: FlaskClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/simulator/"
+def test_the_login_page_points_newcomers_to_the_simulator(client: FlaskClient) -> None:
+    assert 'href="/simulator/"' in client.get("/login").get_data(as_text=True)
 
 
 def test_it_serves_its_script(client: FlaskClient) -> None:
@@ -96,7 +94,7 @@ def test_it_is_absent_in_production(settings: dict[str, Any]) -> None:
         client = app.test_client()
         assert client.get("/simulator/").status_code == 404
         assert text(client, "FACES").status_code == 404
-        assert client.get("/").status_code == 404
+        assert 'href="/simulator/"' not in client.get("/login").get_data(as_text=True)
     finally:
         with app.app_context():
             services().db.kw["bind"].dispose()

@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_from_bytes, urlsplit
 
-import pytest
 from conftest import BOT_NUMBER, PUBLIC_BASE_URL, post_signed
 from fake_twilio import FakeTwilio
 from flask.testing import FlaskClient
