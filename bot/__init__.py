@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import auth, cli, dashboard, health, services, simulator, webhooks
+from bot import auth, campaign_editor, cli, dashboard, health, services, simulator, webhooks
 from bot.config import load_settings
 
 
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.csrf.exempt(simulator.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(campaign_editor.bp)
     app.register_blueprint(health.bp)
     if not settings.production:
         app.register_blueprint(simulator.bp)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,18 +61,66 @@ _StringsLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_catalog(directory: str | Path) -> Catalog:
-    """Read the organization file and every campaign file in ``directory``."""
+def load_catalog(directory: str | Path, edited: Iterable[Mapping[str, Any]] = ()) -> Catalog:
+    """Read the organization file and every campaign file in ``directory``.
+
+    ``edited`` holds campaigns as organizers saved them in the dashboard: each replaces the
+    file of the same slug, or adds a campaign that has no file.
+    """
     folder = Path(directory)
     organization = _organization(folder / ORGANIZATION_FILE)
-    campaigns = tuple(
-        _campaign(path) for path in sorted(folder.glob("*.yaml")) if path.name != ORGANIZATION_FILE
-    )
+    by_slug = {
+        path.stem: _campaign(path)
+        for path in sorted(folder.glob("*.yaml"))
+        if path.name != ORGANIZATION_FILE
+    }
+    for data in edited:
+        campaign = campaign_from_data(data, where=f"saved campaign {data.get('slug')!r}")
+        by_slug[campaign.slug] = campaign
+    campaigns = tuple(by_slug.values())
     _check_unique(campaigns)
     return Catalog(organization, campaigns)
 
 
-def _read(path: Path) -> Mapping[str, Any]:
+def campaign_data(campaign: Campaign) -> dict[str, Any]:
+    """The campaign as a campaign file holds it: what ``campaign_from_data`` reads back."""
+    data: dict[str, Any] = {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "keywords": dict(campaign.keywords),
+        "active": campaign.active,
+        "messages_per_month": campaign.messages_per_month,
+        "target": campaign.target,
+        "demands": list(campaign.demands),
+        "letter": campaign.letter,
+        "messages": {language: dict(m) for language, m in campaign.messages.items()},
+    }
+    if campaign.whatsapp_templates:
+        data["whatsapp_templates"] = dict(campaign.whatsapp_templates)
+    return data
+
+
+class _CampaignDumper(yaml.SafeDumper):
+    """Writes a letter or an address as a block, the way a person writes the file."""
+
+
+def _text_block(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_CampaignDumper.add_representer(str, _text_block)
+
+
+def dump_yaml(data: Mapping[str, Any]) -> str:
+    """Write campaign data as YAML for a campaign file, keeping the order of its keys."""
+    return yaml.dump(
+        dict(data), Dumper=_CampaignDumper, allow_unicode=True, sort_keys=False, width=100
+    )
+
+
+def read_yaml(path: Path) -> Mapping[str, Any]:
+    """Read a campaign or organization file, keeping SMS words like YES and NO as text."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringsLoader)
     except (OSError, yaml.YAMLError) as error:
@@ -82,7 +131,7 @@ def _read(path: Path) -> Mapping[str, Any]:
 
 
 def _organization(path: Path) -> Organization:
-    data = _read(path)
+    data = read_yaml(path)
     messages = _messages(path, data, ORGANIZATION_MESSAGES)
     return Organization(
         name=_text(path, data, "name"),
@@ -92,10 +141,19 @@ def _organization(path: Path) -> Organization:
 
 
 def _campaign(path: Path) -> Campaign:
-    data = _read(path)
+    campaign = campaign_from_data(read_yaml(path), where=str(path))
+    if campaign.slug != path.stem:
+        raise CampaignFileError(f"{path}: slug {campaign.slug!r} must match the file name")
+    return campaign
+
+
+def campaign_from_data(data: Mapping[str, Any], where: str) -> Campaign:
+    """Check campaign data (a file's, or the dashboard's) and build the campaign; ``where``
+    names its source in errors."""
+    path = where
     slug = _text(path, data, "slug")
-    if slug != path.stem:
-        raise CampaignFileError(f"{path}: slug {slug!r} must match the file name")
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
+        raise CampaignFileError(f"{path}: slug {slug!r} must be lower-case words joined by -")
     keywords = _keywords(path, data)
     demands = data.get("demands")
     if not isinstance(demands, list) or not all(isinstance(d, str) for d in demands):
@@ -120,7 +178,7 @@ def _campaign(path: Path) -> Campaign:
     )
 
 
-def _whatsapp_templates(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:
     templates = data.get("whatsapp_templates") or {}
     if not isinstance(templates, dict) or not all(
         isinstance(sid, str) and sid.startswith("HX") for sid in templates.values()
@@ -129,7 +187,7 @@ def _whatsapp_templates(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
     return {str(kind): sid for kind, sid in templates.items()}
 
 
-def _keywords(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+def _keywords(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:
     keywords = data.get("keywords")
     if not isinstance(keywords, dict) or "en" not in keywords:
         raise CampaignFileError(f"{path}: keywords must map languages to keywords, with 'en'")
@@ -141,7 +199,7 @@ def _keywords(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
     return {str(language): keyword.upper() for language, keyword in keywords.items()}
 
 
-def _text(path: Path, data: Mapping[str, Any], key: str) -> str:
+def _text(path: str | Path, data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
         raise CampaignFileError(f"{path}: {key} must be a non-empty text")
@@ -149,7 +207,7 @@ def _text(path: Path, data: Mapping[str, Any], key: str) -> str:
 
 
 def _messages(
-    path: Path, data: Mapping[str, Any], expected: Mapping[str, set[str]]
+    path: str | Path, data: Mapping[str, Any], expected: Mapping[str, set[str]]
 ) -> dict[str, dict[str, str]]:
     catalog = data.get("messages")
     if not isinstance(catalog, dict) or "en" not in catalog:
@@ -175,7 +233,7 @@ def _messages(
     return result
 
 
-def _placeholders(path: Path, where: str, template: object) -> set[str]:
+def _placeholders(path: str | Path, where: str, template: object) -> set[str]:
     if not isinstance(template, str) or not template.strip():
         raise CampaignFileError(f"{path}: messages.{where} must be a non-empty text")
     try:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot.campaigns import CampaignFileError, load_catalog
+from bot.campaigns import (
+    CampaignFileError,
+    campaign_data,
+    dump_yaml,
+    load_catalog,
+    read_yaml,
+)
 from bot.chat import chat
 from bot.database import upgrade
 from bot.services import services
@@ -48,6 +55,29 @@ def campaigns_check(directory: str | None) -> None:
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
         click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+
+
+@campaigns.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def campaigns_import(files: tuple[str, ...]) -> None:
+    """Store campaign files as the running campaigns, replacing any dashboard edits."""
+    catalogs = services().catalogs
+    for name in files:
+        try:
+            campaign = catalogs.save(dict(read_yaml(Path(name))))
+        except CampaignFileError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"imported {campaign.slug}")
+
+
+@campaigns.command("export")
+@click.argument("slug")
+def campaigns_export(slug: str) -> None:
+    """Write a campaign, as it runs now, as a campaign file on standard output."""
+    campaign = services().catalog.by_slug(slug)
+    if campaign is None:
+        raise click.ClickException(f"there is no campaign {slug!r}")
+    click.echo(dump_yaml(campaign_data(campaign)), nl=False)
 
 
 @click.command("export")

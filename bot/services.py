@@ -17,7 +17,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import load_catalog
+from bot.catalog import CatalogSource
 from bot.config import Settings
 from bot.conversation_state import ConversationStates
 from bot.database import make_engine, make_sessions
@@ -45,12 +45,17 @@ class Services:
     redis: Redis
     queues: dict[str, Queue]
     sender: Sender
-    catalog: Catalog
+    catalogs: CatalogSource
     places: ZipCodes
     conversations: ConversationStates
     spool: InboundSpool
     throttle: PhoneThrottle
     clock: Callable[[], datetime] = utcnow  # tests set the time here
+
+    @property
+    def catalog(self) -> Catalog:
+        """The campaigns as they stand now: files, overlaid with dashboard edits."""
+        return self.catalogs.current()
 
     def throttle_allows(self, text: InboundText) -> bool:
         """Whether ``text`` is within its phone's budget; a stop request always is."""
@@ -109,13 +114,14 @@ def init_app(app: Flask, settings: Settings) -> None:
     queues = {
         name: Queue(name, connection=redis, is_async=not settings.embedded_redis) for name in QUEUES
     }
+    db = make_sessions(make_engine(settings.database_url))
     app.extensions["petition_bot"] = Services(
         settings=settings,
-        db=make_sessions(make_engine(settings.database_url)),
+        db=db,
         redis=redis,
         queues=queues,
         sender=make_sender(settings),
-        catalog=load_catalog(settings.campaigns_dir),
+        catalogs=CatalogSource(settings.campaigns_dir, db),
         places=ZipCodes(),
         conversations=ConversationStates(redis, settings.conversation_ttl),
         spool=InboundSpool(redis),

@@ -68,7 +68,7 @@ class Supporter(Base):
 
 
 class Campaign(Base):
-    """A petition's row: its identity and counter. Its words live in its campaign file."""
+    """A petition's row: its identity, its counter, and its words once edited in the dashboard."""
 
     __tablename__ = "campaigns"
 
@@ -80,6 +80,12 @@ class Campaign(Base):
     # Incremented under the row lock as each signature is stored: it numbers signers exactly.
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The campaign as organizers saved it in the dashboard (campaign-file data, as JSON); it
+    # wins over the file of the same slug. Empty: the file is the campaign.
+    definition: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class ConsentEvent(Base):

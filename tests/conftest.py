@@ -174,3 +174,29 @@ def run_jobs(svc: Services) -> Any:
         )
 
     return run
+
+
+def log_in(client: FlaskClient, svc: Services, role: str = "organizer") -> str:
+    """Make an account with ``role`` and log ``client`` in; return the account's email."""
+    from bot.auth import hash_password
+    from store.models import User
+
+    email = f"{role}@example.org"
+    with svc.db.begin() as session:
+        session.add(User(email=email, password_hash=hash_password("a long passphrase"), role=role))
+    response = client.post(
+        "/login",
+        data={"email": email, "password": "a long passphrase", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return email
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token the page at ``path`` gives this client's session."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
