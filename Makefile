@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test lint services
+.PHONY: run test lint services browser
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(BIN)/.installed
 	$(BIN)/flask --app bot run --port $(PORT)
 
 ## test: lint, type-check, then the whole suite on this machine's PostgreSQL and Redis
-test: $(BIN)/.installed services lint
+test: $(BIN)/.installed services browser lint
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
@@ -29,3 +29,6 @@ lint: $(BIN)/.installed
 
 services:
 	scripts/start-services
+
+browser:
+	scripts/install-chromium

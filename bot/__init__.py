@@ -9,7 +9,19 @@ from typing import Any
 
 from flask import Flask
 
-from bot import auth, campaign_editor, cli, dashboard, health, services, simulator, webhooks
+from bot import (
+    auth,
+    broadcast_pages,
+    campaign_editor,
+    cli,
+    dashboard,
+    field_form,
+    field_pages,
+    health,
+    services,
+    simulator,
+    webhooks,
+)
 from bot.config import load_settings
 
 
@@ -30,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(campaign_editor.bp)
+    app.register_blueprint(broadcast_pages.bp)
+    app.register_blueprint(field_pages.bp)
+    app.register_blueprint(field_form.bp)
     app.register_blueprint(health.bp)
     if not settings.production:
         app.register_blueprint(simulator.bp)

@@ -118,7 +118,8 @@ def _safe_next(target: str | None) -> str:
     # Only a path on this site: "//evil.example" or "https://…" would send the user away.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("dashboard.home")
+    # A field volunteer may not see the dashboard: their home is the sign-up form.
+    return url_for("dashboard.home" if current_user.may("organizer") else "field_form.form")
 
 
 def _failure_keys(email: str) -> tuple[str, str]:

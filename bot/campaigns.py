@@ -36,6 +36,20 @@ CAMPAIGN_MESSAGES: dict[str, set[str]] = {
     "give_up": {"keyword"},
     "confirmation": {"first_name", "number", "keyword"},
     "menu_call": set(),
+    # The thanks for an answer to a broadcast ("YES" to an RSVP), which is filed with it.
+    "broadcast_reply": set(),
+    # A volunteer signed someone up: it counts once they reply YES. The consent disclosure.
+    "confirm_signup": {
+        "first_name",
+        "volunteer",
+        "event",
+        "organization",
+        "name",
+        "zip_code",
+        "city",
+        "state",
+        "messages_per_month",
+    },
 }
 ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "menu": {"organization", "lines"},
@@ -44,6 +58,18 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "help": {"organization", "support_contact"},
     "opted_out": {"organization"},
     "opted_in": {"organization"},
+    # Answers to a volunteer's ADD, and who signed someone up when no volunteer is named.
+    "signup_sent": {"first_name", "phone"},
+    "signup_already_signed": {"first_name", "phone"},
+    "signup_already_waiting": {"first_name", "phone"},
+    "signup_opted_out": {"first_name", "phone"},
+    "signup_closed": set(),
+    "signup_volunteers_only": set(),
+    "signup_usage": set(),
+    "signup_invalid_phone": {"phone"},
+    "signup_not_mobile": {"phone"},
+    "signup_unknown_zip": {"zip_code"},
+    "signup_someone": set(),
 }
 
 
@@ -75,11 +101,28 @@ def load_catalog(directory: str | Path, edited: Iterable[Mapping[str, Any]] = ()
         if path.name != ORGANIZATION_FILE
     }
     for data in edited:
+        data = _with_new_messages(data, by_slug.get(str(data.get("slug"))))
         campaign = campaign_from_data(data, where=f"saved campaign {data.get('slug')!r}")
         by_slug[campaign.slug] = campaign
     campaigns = tuple(by_slug.values())
     _check_unique(campaigns)
     return Catalog(organization, campaigns)
+
+
+def _with_new_messages(data: Mapping[str, Any], file: Campaign | None) -> Mapping[str, Any]:
+    """Saved data, with the file's words for any message a later release added."""
+    # A campaign saved in the dashboard before a release added a message (confirm_signup)
+    # lacks it; the file's words stand in until an organizer saves it again.
+    saved = data.get("messages")
+    if file is None or not isinstance(saved, dict):
+        return data
+    messages = {
+        language: {**file.messages.get(language, {}), **templates}
+        if isinstance(templates, dict)
+        else templates
+        for language, templates in saved.items()
+    }
+    return {**data, "messages": messages}
 
 
 def campaign_data(campaign: Campaign) -> dict[str, Any]:

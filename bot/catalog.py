@@ -8,6 +8,7 @@ process within ``REFRESH_SECONDS`` without a deploy.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -16,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import campaign_data, campaign_from_data, load_catalog
+from bot.campaigns import CampaignFileError, campaign_data, campaign_from_data, load_catalog
 from conversations import Campaign as CampaignFile
 from conversations import Catalog
 from store.models import Campaign
 from store.records import campaign_row
 
 REFRESH_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 class CatalogSource:
@@ -39,13 +41,20 @@ class CatalogSource:
         """The catalog, read again when it is older than ``REFRESH_SECONDS``."""
         with self._lock:
             if self._catalog is None or time.monotonic() - self._loaded_at > REFRESH_SECONDS:
-                try:
-                    self._catalog = load_catalog(self.directory, self._saved())
-                except SQLAlchemyError:
-                    # The database is away (or not migrated yet): keep what we had, or the
-                    # files, and try again later rather than fail every text.
-                    self._catalog = self._catalog or load_catalog(self.directory)
+                self._catalog = self._reload()
                 self._loaded_at = time.monotonic()
+            return self._catalog
+
+    def _reload(self) -> Catalog:
+        try:
+            return load_catalog(self.directory, self._saved())
+        except (SQLAlchemyError, CampaignFileError) as error:
+            if self._catalog is None:
+                # At start there is nothing better: the files alone, or a clear failure.
+                return load_catalog(self.directory)
+            # A file broken by a deploy mid-way, or the database away: every text must still
+            # be answered, so keep the last good catalog and say why, loudly.
+            log.error("keeping the last good campaigns: %s", error)
             return self._catalog
 
     def save(self, data: dict[str, Any]) -> CampaignFile:

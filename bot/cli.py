@@ -11,6 +11,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot import field_cli
+from bot.broadcast_cli import broadcast
 from bot.campaigns import (
     CampaignFileError,
     campaign_data,
@@ -20,13 +22,15 @@ from bot.campaigns import (
 )
 from bot.chat import chat
 from bot.database import upgrade
+from bot.exports import COMMAND_COLUMNS, command_row, signer_rows
 from bot.services import services
 from bot.users import users
-from store.models import Campaign, ConsentEvent, Message, Signature, Supporter, iso_utc
+from store.models import Campaign, ConsentEvent, Message, iso_utc
 from store.records import campaign_row
 from worker.recovery import drain_spool, requeue_unfinished
 
-EXPORT_COLUMNS = ("phone", "name", "zip", "city", "state", "signed_at", "source", "opted_out")
+# Tools read this header; the dashboard's download adds columns after these (bot/exports.py).
+EXPORT_COLUMNS = COMMAND_COLUMNS
 
 db = AppGroup("db", help="The database.")
 campaigns = AppGroup("campaigns", help="Campaign files.")
@@ -91,26 +95,8 @@ def export(slug: str) -> None:
         if campaign_id is None and svc.catalog.by_slug(slug) is None:
             raise click.ClickException(f"there is no campaign {slug!r}")
         writer.writerow(EXPORT_COLUMNS)  # only once the campaign is known: no stray header
-        rows = session.execute(
-            select(Supporter, Signature)
-            .join(Signature, Signature.supporter_id == Supporter.id)
-            .where(Signature.campaign_id == campaign_id)
-            .order_by(Signature.id)
-            .execution_options(yield_per=1000)
-        )
-        for supporter, signature in rows:
-            writer.writerow(
-                (
-                    supporter.phone,
-                    supporter.name,
-                    supporter.zip_code,
-                    supporter.city,
-                    supporter.state,
-                    iso_utc(signature.signed_at),
-                    signature.source,
-                    "yes" if supporter.opted_out_at else "no",
-                )
-            )
+        for row in signer_rows(session, campaign_id):
+            writer.writerow(command_row(row))
 
 
 @click.command("conversation")
@@ -190,3 +176,5 @@ def recover() -> None:
 def init_app(app: Flask) -> None:
     for command in (db, campaigns, export, conversation, consent_log, recover, chat, users):
         app.cli.add_command(command)
+    field_cli.init_app(app)
+    app.cli.add_command(broadcast)

@@ -40,6 +40,9 @@ class Settings:
     job_timeout: int = 30  # seconds a job may run; one that started longer ago lost its worker
     recovery_interval: int = 30  # seconds between the worker's sweeps for lost jobs
     recovery_grace: int = 60  # seconds before unfinished work counts as lost
+    twilio_mps: int = 1  # segments a second the sender may send, shared by every worker
+    price_per_segment: float = 0.0079  # USD, for a broadcast's estimated cost
+    broadcast_concurrency: int = 64  # sends a worker keeps in flight during a broadcast
 
     @property
     def production(self) -> bool:
@@ -84,6 +87,14 @@ def load_settings(
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
+    if isinstance(default, float):
+        try:
+            amount = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if not 0 <= amount < float("inf"):
+            raise ConfigError(f"{name} must be a number from 0 up, not {raw!r}")
+        return amount
     if isinstance(default, int):
         try:
             number = int(raw)

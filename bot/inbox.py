@@ -13,9 +13,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.broadcasts import recent_broadcast
+from bot.events import event_keyword
 from bot.services import Services
+from bot.signups import PHONES, confirm_signup, end_signup, pending_signup, sign_up_by_text
 from bot.texts import InboundText, OutboundReply
+from bot.volunteers import volunteer_facts
 from conversations import (
+    BroadcastReply,
+    EndSignup,
     Inbound,
     Progress,
     RecordOptIn,
@@ -23,10 +29,12 @@ from conversations import (
     RecordSignature,
     RememberLanguage,
     Reply,
+    SignUp,
     Turn,
     World,
     step,
 )
+from conversations.parsing import is_add, normalize_word
 from store.models import ConsentEvent, Message
 from store.records import campaign_row, reach, save_profile, supporter_facts, supporter_row
 from worker.jobs import record_signature, send_message
@@ -116,19 +124,31 @@ class Applied:
     replies: list[Message] = field(default_factory=list)
     consents: list[ConsentEvent] = field(default_factory=list)
     reply_now: bool = True
+    sends: list[Message] = field(default_factory=list)  # texts to others: sign-up requests
 
 
 def _step(
     session: Session, services: Services, text: InboundText, *, reply_now: bool
 ) -> tuple[Turn, Applied]:
+    state = services.conversations.load(text.phone)
+    # Only a text with no conversation open may answer a broadcast: spare the rest the look-up.
+    answered = (
+        None if state is not None else recent_broadcast(session, text.phone, text.received_at)
+    )
     world = World(
         services.catalog,
         supporter_facts(session, text.phone),
         services.places,
         carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
+        phones=PHONES,
+        event=event_keyword(session, normalize_word(text.body)),
+        # Only an ADD reads it: spare every other text the look-up.
+        volunteer=volunteer_facts(session, text.phone) if is_add(text.body) else None,
+        pending_signup=pending_signup(session, text.phone, text.received_at),
+        recent_broadcast=None if answered is None else answered[1],
     )
     inbound = Inbound(text.body, text.channel, text.carrier_keyword)
-    turn = step(services.conversations.load(text.phone), inbound, world)
+    turn = step(state, inbound, world)
     return turn, _apply(session, services, text, turn, Applied(reply_now=reply_now))
 
 
@@ -140,6 +160,8 @@ def _after_commit(services: Services, text: InboundText, turn: Turn, applied: Ap
     if not applied.reply_now:
         for reply in applied.replies:
             services.enqueue(send_message, reply.id)
+    for message in applied.sends:
+        services.enqueue(send_message, message.id)
 
 
 def _store_aside(services: Services, text: InboundText, *, status: str) -> None:
@@ -176,7 +198,17 @@ def _apply(
         if isinstance(effect, Reply):
             applied.replies.append(_reply(text, effect, now=applied.reply_now))
         elif isinstance(effect, RecordSignature):
-            applied.consents.append(_consent(session, services, text, effect))
+            consent = _consent(session, services, text, effect)
+            applied.consents.append(consent)
+            if effect.signup is not None:
+                confirm_signup(session, effect.signup, consent)
+        elif isinstance(effect, SignUp):
+            added, answer = sign_up_by_text(session, services.catalog, effect, text.received_at)
+            applied.replies.append(_reply(text, Reply(answer), now=applied.reply_now))
+            if added.message is not None:
+                applied.sends.append(added.message)
+        elif isinstance(effect, EndSignup):
+            end_signup(session, effect.signup, effect.status, text.received_at)
         elif isinstance(effect, RecordOptOut | RecordOptIn):
             _opt(session, text, effect)
         elif isinstance(effect, RememberLanguage):
@@ -185,10 +217,24 @@ def _apply(
             campaign = services.catalog.by_slug(effect.campaign)
             assert campaign is not None
             reach(session, campaign_row(session, campaign).id, text.phone, effect.step)
+        elif isinstance(effect, BroadcastReply):
+            _file_broadcast_reply(session, text, effect)
     session.add_all(applied.replies)
     session.add_all(applied.consents)
     session.flush()
     return applied
+
+
+def _file_broadcast_reply(session: Session, text: InboundText, effect: BroadcastReply) -> None:
+    # The stored inbound text names the broadcast it answers: its report counts and lists it.
+    answered = recent_broadcast(session, text.phone, text.received_at)
+    if answered is None or answered[1] != effect.campaign:
+        return
+    session.execute(
+        update(Message)
+        .where(Message.sid == text.sid, Message.direction == "in")
+        .values(broadcast_id=answered[0])
+    )
 
 
 def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn) -> None:
@@ -243,4 +289,5 @@ def _consent(
         supporter_text=text.body,
         message_sid=text.sid,
         created_at=text.received_at,
+        source=effect.source,
     )

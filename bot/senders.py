@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,18 +63,30 @@ class TwilioSender:
     """Send through Twilio's Messages API (or any server that speaks it)."""
 
     def __init__(self, settings: Settings) -> None:
-        # Without a timeout a hung connection would hold the job past its own timeout.
-        http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
-        self.client = Client(
-            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http
-        )
-        self.client.api.base_url = settings.twilio_api_base_url
+        self.settings = settings
+        # A broadcast sends from many threads at once: each gets a client (and its connection).
+        self._local = threading.local()
         self.messaging_service_sid = settings.twilio_messaging_service_sid
         self.numbers = {
             "sms": settings.twilio_phone_number,
             "whatsapp": WHATSAPP
             + (settings.twilio_whatsapp_number or settings.twilio_phone_number),
         }
+
+    @property
+    def client(self) -> Client:
+        """This thread's Twilio client, made on first use."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            # Without a timeout a hung connection would hold the job past its own timeout.
+            http = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+            settings = self.settings
+            client = Client(
+                settings.twilio_account_sid, settings.twilio_auth_token, http_client=http
+            )
+            client.api.base_url = settings.twilio_api_base_url
+            self._local.client = client
+        return client
 
     def send(self, outgoing: Outgoing) -> Sent:
         prefix = WHATSAPP if outgoing.channel == "whatsapp" else ""

@@ -30,9 +30,11 @@ from conversations import Catalog
 from conversations.parsing import is_opt_out
 from store.models import utcnow
 
-# Replies and confirmations go first; later bulk work must never delay them.
+# Replies and confirmations go first; bulk work must never delay them. A worker listens to
+# the queues in this order, so a broadcast's next slice waits while any reply is queued.
 REPLIES_QUEUE = "replies"
-QUEUES = (REPLIES_QUEUE,)
+BROADCASTS_QUEUE = "broadcasts"
+QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -64,14 +66,25 @@ class Services:
         except RedisError:
             return True  # No Redis, no count: the text is stored unprocessed anyway.
 
-    def enqueue(self, function: Callable[[int], None], row_id: int) -> None:
+    def enqueue(
+        self,
+        function: Callable[[int], None],
+        row_id: int,
+        queue_name: str = REPLIES_QUEUE,
+        timeout: int | None = None,
+    ) -> None:
         """Queue ``function(row_id)``, unless that same job is already waiting or running."""
-        queue = self.queues[REPLIES_QUEUE]
+        queue = self.queues[queue_name]
         job_id = f"{function.__name__}-{row_id}"
         args = (row_id,)
-        options = {"job_id": job_id, "retry": JOB_RETRY, "unique": True}
+        options = {
+            "job_id": job_id,
+            "retry": JOB_RETRY,
+            "unique": True,
+            "job_timeout": timeout or self.settings.job_timeout,
+        }
         try:
-            queue.enqueue(function, *args, job_timeout=self.settings.job_timeout, **options)
+            queue.enqueue(function, *args, **options)
             return
         except DuplicateJobError:
             pass
@@ -84,14 +97,15 @@ class Services:
                 return
             # Finished, failed, or started by a worker that died: the work came back, go again.
             job.delete()
-        queue.enqueue(function, *args, job_timeout=self.settings.job_timeout, **options)
+        queue.enqueue(function, *args, **options)
 
     def _still_coming(self, job: Job) -> bool:
         status = job.get_status(refresh=False)
         if status == JobStatus.STARTED:
             # No job outlives its timeout, so one that started longer ago lost its worker.
             started = job.started_at or datetime.now(UTC)
-            return datetime.now(UTC) - started < timedelta(seconds=self.settings.job_timeout)
+            timeout = job.timeout or self.settings.job_timeout
+            return datetime.now(UTC) - started < timedelta(seconds=timeout)
         return status in _WAITING
 
     @contextmanager

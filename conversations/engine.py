@@ -6,10 +6,16 @@ state and the facts in ``World``, and applies the effects in the returned ``Turn
 Rules, in the order they are tried on every text:
 
     a stop request (STOP, "please remove me", Twilio's OptOutType=STOP) --> RecordOptOut, over
+        (and EndSignup, if a volunteer's sign-up awaits this phone's YES)
     from an opted-out phone: START / UNSTOP / YES --> RecordOptIn; HELP --> help; else silence
     HELP / INFO / AYUDA --> help, the conversation keeps its place
+    ADD <phone> <name> <ZIP> from a registered volunteer --> SignUp; anyone else: volunteers only
     ESPAÑOL / ENGLISH --> switch language, ask the current question again
     a keyword (FACES, CARAS) --> start that campaign, in the keyword's language
+    an event's keyword (FACESATL) --> start its campaign; the signature's source is the event
+    no conversation, a volunteer's sign-up awaiting YES: yes --> RecordSignature (confirmed);
+        no --> EndSignup, polite goodbye; anything else --> ask for YES again
+    no conversation, a broadcast reached this phone in the last 72 h --> BroadcastReply, thanks
     no conversation --> the menu of active campaigns
     ASKING_NAME --name--> ASKING_ZIP --zip--> ASKING_CONSENT --yes--> RecordSignature, over
     ASKING_CONSENT --no--> polite goodbye, nothing signed
@@ -23,10 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from conversations.model import (
+    BroadcastReply,
     Campaign,
     Catalog,
     Effect,
+    EndSignup,
+    EventKeyword,
     Inbound,
+    PendingSignup,
+    Phones,
     Places,
     Progress,
     RecordOptIn,
@@ -34,18 +45,22 @@ from conversations.model import (
     RecordSignature,
     RememberLanguage,
     Reply,
+    SignUp,
     Stage,
     State,
     Supporter,
     Turn,
+    Volunteer,
 )
 from conversations.parsing import (
+    AddCommand,
     first_name,
     is_help,
     is_opt_in,
     is_opt_out,
     looks_spanish,
     normalize_word,
+    parse_add,
     parse_name,
     parse_yes_no,
     parse_zip,
@@ -85,6 +100,12 @@ class World:
     places: Places
     # True when Twilio's Advanced Opt-Out answers STOP, START and HELP itself.
     carrier_answers_keywords: bool = False
+    phones: Phones | None = None  # needed for a volunteer's ADD
+    event: EventKeyword | None = None  # the event whose keyword this text is
+    volunteer: Volunteer | None = None  # the volunteer registered at this phone, for an ADD
+    pending_signup: PendingSignup | None = None  # the latest sign-up awaiting this phone's YES
+    # The campaign whose broadcast last reached this phone, within the last 72 hours.
+    recent_broadcast: str | None = None
 
 
 def step(state: State | None, inbound: Inbound, world: World) -> Turn:
@@ -99,13 +120,26 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
         return _while_opted_out(inbound, word, language, world)
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
         return Turn(state, _answer(inbound, word, "HELP", world, _help(language, world)))
+    command = parse_add(inbound.body)
+    # "add me" from a supporter is no command; from a volunteer it earns the how-to.
+    if command is not None and (world.volunteer is not None or command.phone):
+        return Turn(state, _add(command, language, world))
     if word in LANGUAGE_CHOICES:
         return _switch_language(state, LANGUAGE_CHOICES[word], world)
     started = world.catalog.by_keyword(word)
     if started is not None:
         return _start(*started, world)
+    if world.event is not None:
+        # An event keyword is English, as FACES is: a supporter's own language still wins.
+        event_campaign = world.catalog.by_slug(world.event.campaign)
+        if event_campaign is not None and event_campaign.active:
+            return _start(event_campaign, "en", world, source=world.event.slug)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None or not campaign.active:
+        if world.pending_signup is not None:
+            return _on_signup_answer(inbound, world.pending_signup, world)
+        if world.recent_broadcast is not None:
+            return _broadcast_reply(world.recent_broadcast, language, world)
         return _menu(world.catalog, language)
     learned: tuple[Effect, ...] = ()
     if state.language != "es" and looks_spanish(inbound.body):
@@ -134,7 +168,12 @@ def _answer(
 def _opt_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
     organization = world.catalog.organization
     reply = Reply(organization.say(language, "opted_out", organization=organization.name))
-    return Turn(None, (RecordOptOut(language), *_answer(inbound, word, "STOP", world, reply)))
+    ended: tuple[Effect, ...] = ()
+    if world.pending_signup is not None:
+        ended = (EndSignup(world.pending_signup.id, "stopped"),)
+    return Turn(
+        None, (RecordOptOut(language), *ended, *_answer(inbound, word, "STOP", world, reply))
+    )
 
 
 def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
@@ -182,7 +221,9 @@ def _switch_language(state: State | None, language: str, world: World) -> Turn:
     return Turn(turn.state, (remember, *turn.effects))
 
 
-def _start(campaign: Campaign, keyword_language: str, world: World) -> Turn:
+def _start(
+    campaign: Campaign, keyword_language: str, world: World, source: str | None = None
+) -> Turn:
     supporter = world.supporter
     # CARAS asks for Spanish; FACES means "as before", so a supporter's own language wins.
     language = keyword_language if keyword_language != "en" else supporter.language or "en"
@@ -199,12 +240,17 @@ def _start(campaign: Campaign, keyword_language: str, world: World) -> Turn:
         return Turn(None, (*learned, Reply(text)))
     if supporter.name and supporter.place:
         state = State(
-            Stage.ASKING_CONSENT, campaign.slug, language, supporter.name, supporter.place
+            Stage.ASKING_CONSENT,
+            campaign.slug,
+            language,
+            supporter.name,
+            supporter.place,
+            source=source,
         )
         turn = _ask_consent(state, campaign, world, returning=True)
         steps = _progress(campaign, "keyword", "name", "zip")
     else:
-        state = State(Stage.ASKING_NAME, campaign.slug, language)
+        state = State(Stage.ASKING_NAME, campaign.slug, language, source=source)
         turn = Turn(state, (Reply(campaign.say(language, "intro")),))
         steps = _progress(campaign, "keyword")
     return Turn(turn.state, learned + steps + turn.effects)
@@ -266,9 +312,65 @@ def _on_consent(state: State, inbound: Inbound, campaign: Campaign, world: World
         place=state.place,
         disclosure=state.disclosure,
         language=state.language,
+        source=state.source,
     )
     # No reply here: the worker texts the confirmation, with the signer's number, once stored.
     return Turn(None, (*_progress(campaign, "signed"), signature))
+
+
+def _add(command: AddCommand, language: str, world: World) -> tuple[Effect, ...]:
+    """A volunteer's ADD: check what they typed, then ask the person to confirm."""
+    organization = world.catalog.organization
+
+    def answer(key: str, **values: object) -> tuple[Effect, ...]:
+        return (Reply(organization.say(language, key, **values)),)
+
+    volunteer = world.volunteer
+    if volunteer is None:
+        return answer("signup_volunteers_only")
+    campaign = world.catalog.by_slug(volunteer.campaign)
+    if campaign is None or not campaign.active:
+        return answer("signup_closed")
+    if not (command.phone and command.name and command.zip_code):
+        return answer("signup_usage")
+    assert world.phones is not None, "an ADD needs the Phones lookup"
+    checked = world.phones.check(command.phone)
+    if checked.number is None:
+        key = "signup_not_mobile" if checked.problem == "not_mobile" else "signup_invalid_phone"
+        return answer(key, phone=command.phone)
+    name, zip_code = parse_name(command.name), parse_zip(command.zip_code)
+    if name is None or zip_code is None:
+        return answer("signup_usage")
+    place = world.places.lookup(zip_code)
+    if place is None:
+        return answer("signup_unknown_zip", zip_code=zip_code)
+    # The answer to the volunteer depends on the database (signed already?): the effect's.
+    return (SignUp(checked.number, name, place, volunteer.event, volunteer.id, language),)
+
+
+def _on_signup_answer(inbound: Inbound, pending: PendingSignup, world: World) -> Turn:
+    """The person a volunteer signed up answers the confirmation request."""
+    campaign = world.catalog.by_slug(pending.campaign)
+    if campaign is None or not campaign.active:
+        return _menu(world.catalog, pending.language)
+    language = pending.language
+    answer = parse_yes_no(inbound.body)
+    if answer is None:
+        return Turn(None, (Reply(campaign.say(language, "consent_again")),))
+    if not answer:
+        declined = campaign.say(language, "declined", keyword=campaign.keyword_in(language))
+        return Turn(None, (EndSignup(pending.id, "declined"), Reply(declined)))
+    signature = RecordSignature(
+        campaign=campaign.slug,
+        name=pending.name,
+        place=pending.place,
+        disclosure=pending.disclosure,
+        language=language,
+        source=pending.source,
+        signup=pending.id,
+    )
+    # As with a YES in the conversation, the worker texts the confirmation once stored.
+    return Turn(None, (signature,))
 
 
 def _miss(state: State, campaign: Campaign, reask: str) -> Turn:
@@ -277,6 +379,15 @@ def _miss(state: State, campaign: Campaign, reask: str) -> Turn:
         keyword = campaign.keyword_in(state.language)
         return Turn(None, (Reply(campaign.say(state.language, "give_up", keyword=keyword)),))
     return Turn(replace(state, misses=misses), (Reply(reask),))
+
+
+def _broadcast_reply(slug: str, language: str, world: World) -> Turn:
+    """An answer to a broadcast ("YES" to an RSVP): filed with it, and thanked, not menued."""
+    campaign = world.catalog.by_slug(slug)
+    if campaign is None:
+        return _menu(world.catalog, language)
+    thanks = Reply(campaign.say(language, "broadcast_reply"))
+    return Turn(None, (BroadcastReply(campaign.slug), thanks))
 
 
 def _menu(catalog: Catalog, language: str) -> Turn:

@@ -99,6 +99,51 @@ class Places(Protocol):
 
 
 @dataclass(frozen=True)
+class PhoneCheck:
+    """A phone number as typed, read: E.164 if it can get texts, else why not."""
+
+    number: str | None  # E.164
+    problem: str | None = None  # "invalid", or "not_mobile" (a landline, toll-free…)
+
+
+class Phones(Protocol):
+    """Reads a phone number as people write it, and tells whether it can get texts."""
+
+    def check(self, text: str) -> PhoneCheck: ...
+
+
+@dataclass(frozen=True)
+class EventKeyword:
+    """The event whose own keyword (e.g. FACESATL) was texted: it starts its campaign."""
+
+    slug: str
+    campaign: str
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """The registered volunteer texting, and the event they sign people up at."""
+
+    id: int
+    name: str
+    event: str  # the event's slug
+    campaign: str
+
+
+@dataclass(frozen=True)
+class PendingSignup:
+    """A volunteer signed this phone up; it counts only once the person replies YES."""
+
+    id: int
+    campaign: str
+    name: str
+    place: Place
+    source: str  # the event's slug
+    disclosure: str  # the confirmation request exactly as it was sent
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class Supporter:
     """What the database already knows about the phone that is texting."""
 
@@ -137,6 +182,8 @@ class State:
     # The consent text exactly as it was shown, so the signature stores what was agreed to.
     disclosure: str | None = None
     misses: int = 0
+    # Where the signature comes from when it is not the channel: an event's slug.
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +194,7 @@ class State:
             "place": None if self.place is None else vars(self.place),
             "disclosure": self.disclosure,
             "misses": self.misses,
+            "source": self.source,
         }
 
     @classmethod
@@ -160,6 +208,7 @@ class State:
             place=None if place is None else Place(**place),
             disclosure=data.get("disclosure"),
             misses=int(data.get("misses", 0)),
+            source=data.get("source"),
         )
 
 
@@ -179,6 +228,28 @@ class RecordSignature:
     place: Place
     disclosure: str
     language: str = "en"
+    source: str | None = None  # an event's slug; None: the channel it came by
+    signup: int | None = None  # the volunteer's sign-up this YES confirms
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """A volunteer entered someone: text that person to confirm with YES, and tell the volunteer."""
+
+    phone: str  # E.164
+    name: str
+    place: Place
+    event: str  # the event's slug
+    volunteer: int
+    language: str = "en"  # the volunteer's, for the answer they get
+
+
+@dataclass(frozen=True)
+class EndSignup:
+    """The person said NO or STOP to a volunteer's sign-up: it is over, nothing signed."""
+
+    signup: int
+    status: str  # declined, stopped
 
 
 @dataclass(frozen=True)
@@ -210,7 +281,24 @@ class Progress:
     step: str
 
 
-Effect = Reply | RecordSignature | RecordOptOut | RecordOptIn | RememberLanguage | Progress
+@dataclass(frozen=True)
+class BroadcastReply:
+    """The text answers a broadcast of this campaign (e.g. YES to an RSVP): file it there."""
+
+    campaign: str
+
+
+Effect = (
+    Reply
+    | RecordSignature
+    | RecordOptOut
+    | RecordOptIn
+    | RememberLanguage
+    | Progress
+    | SignUp
+    | EndSignup
+    | BroadcastReply
+)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
-"""Read what a supporter typed: names, ZIP codes, yes or no, and stop, start or help.
+"""Read what a supporter typed: names, ZIP codes, yes or no, stop, start or help, and ADD.
 
-Pure functions of the text, with no I/O: only ``re`` and ``unicodedata`` from the standard
-library. Whether a ZIP code exists is decided elsewhere; here we only extract it.
+Pure functions of the text, with no I/O: only ``re``, ``unicodedata`` and ``typing`` from the
+standard library. Whether a ZIP code exists is decided elsewhere; here we only extract it.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 # Compared after normalize_word with inner punctuation dropped, so "OPT-OUT" and "S.T.O.P" count.
 OPT_OUT_KEYWORDS = frozenset(
@@ -389,3 +390,53 @@ def looks_spanish(text: str) -> bool:
     words = plain.split()
     pairs = {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
     return not SPANISH_HINT_WORDS.isdisjoint({*words, *pairs})
+
+
+class AddCommand(NamedTuple):
+    """A volunteer's ``ADD <phone> <name> <ZIP>``, split as typed; a missing part is empty."""
+
+    phone: str
+    name: str
+    zip_code: str
+
+
+_ADD = re.compile(r"\W*add(?![\w'’])[\s:,;.\-–—]*(.*)", re.IGNORECASE | re.DOTALL)
+# A phone as people write it: "(404) 555-0123", "404.555.0123", "+1 404 555 0123".
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-–‐‑]*\d")
+_TRAILING_ZIP = re.compile(r"\s+([0-9]{5}(?:[-–‐‑][0-9]{4})?)$")
+MIN_PHONE_DIGITS = 7
+LONGEST_NATIONAL_NUMBER = 10  # North America's; digits before a trailing ZIP make the phone
+
+
+def parse_add(text: str) -> AddCommand | None:
+    """Split a volunteer's ADD text into phone, name and ZIP; None if it is not an ADD."""
+    found = _ADD.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if found is None:
+        return None
+    rest = " ".join(found[1].split())
+    phone = next(
+        (run for run in _PHONE_RUN.finditer(rest) if _digits(run[0]) >= MIN_PHONE_DIGITS), None
+    )
+    number, before, after = "", rest, ""
+    if phone is not None:
+        number, before, after = phone[0], rest[: phone.start()], rest[phone.end() :]
+    # "ADD 4045550123 30303" runs phone and ZIP together: a ZIP after a whole number is a ZIP.
+    zip_tail = _TRAILING_ZIP.search(number)
+    if zip_tail and _digits(number[: zip_tail.start()]) >= LONGEST_NATIONAL_NUMBER:
+        number, after = number[: zip_tail.start()], number[zip_tail.start() :] + after
+    words = f"{before} {after}".split()
+    zip_code = words.pop() if words and any(c.isdigit() for c in words[-1]) else ""
+    return AddCommand(number.strip(), _edges(" ".join(words)), _edges(zip_code))
+
+
+def is_add(text: str) -> bool:
+    """Tell whether a message is a volunteer's ADD command (well formed or not)."""
+    return _ADD.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
+def _edges(text: str) -> str:
+    return text.strip(" ,;:-–—")

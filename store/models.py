@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -48,6 +50,15 @@ class Base(DeclarativeBase):
 
 class Supporter(Base):
     __tablename__ = "supporters"
+    # The dashboard's opt-out rate: opted-out people are few, so it starts from them.
+    __table_args__ = (
+        Index(
+            "ix_supporters_id_opted_out",
+            "id",
+            postgresql_where=text("opted_out_at IS NOT NULL"),
+            sqlite_where=text("opted_out_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     phone: Mapped[str] = mapped_column(String(32), unique=True)  # E.164
@@ -109,6 +120,9 @@ class ConsentEvent(Base):
     supporter_text: Mapped[str | None] = mapped_column(Text)  # their words, e.g. "stop texting me"
     message_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Where an opt-in came from when not the channel: an event's slug (its keyword, or a
+    # volunteer's sign-up there). The signature's source is copied from it.
+    source: Mapped[str | None] = mapped_column(String(100))
 
 
 @event.listens_for(ConsentEvent, "before_update")
@@ -123,6 +137,7 @@ class Signature(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "supporter_id"),
         Index("ix_signatures_campaign_id_id", "campaign_id", "id"),  # the export, in order
+        Index("ix_signatures_campaign_id_number", "campaign_id", "number"),  # the dashboard
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -145,6 +160,8 @@ class Message(Base):
         Index("ix_messages_phone_id", "phone", "id"),
         # Finds outbound work that a lost job left behind (see worker.recovery).
         Index("ix_messages_direction_status", "direction", "status"),
+        # A broadcast's next pending texts, in order, and its figures by status.
+        Index("ix_messages_broadcast_id_status_id", "broadcast_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -166,7 +183,7 @@ class Message(Base):
     # A held message (status "held") goes out at this time, when the recipient's window opens.
     send_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -209,10 +226,68 @@ class FunnelStep(Base):
     """The furthest a phone got in a campaign's conversation: keyword, name, zip, signed."""
 
     __tablename__ = "funnel_steps"
-    __table_args__ = (UniqueConstraint("campaign_id", "phone", "step"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone", "step"),
+        Index("ix_funnel_steps_campaign_id_reached_at", "campaign_id", "reached_at"),  # per day
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     phone: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(16))
     reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    """A rally or meeting with its own keyword: signatures that come through it are its."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    keyword: Mapped[str] = mapped_column(String(32), unique=True)  # upper-case, e.g. FACESATL
+    name: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(200))
+    held_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Volunteer(Base):
+    """A phone allowed to sign people up by text (ADD), at one event at a time."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)  # E.164
+    name: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    # Removed volunteers keep their row: their sign-ups still name them.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Signup(Base):
+    """Someone a volunteer entered at an event; it becomes a signature only at their YES."""
+
+    __tablename__ = "signups"
+    __table_args__ = (Index("ix_signups_phone_status", "phone", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))  # E.164
+    name: Mapped[str] = mapped_column(String(100))
+    zip_code: Mapped[str] = mapped_column(String(5))
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(2))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    entered_via: Mapped[str] = mapped_column(String(8))  # form, sms, paper
+    # awaiting_yes -> confirmed; or declined (NO), stopped (STOP)
+    status: Mapped[str] = mapped_column(String(16), default="awaiting_yes")
+    disclosure: Mapped[str] = mapped_column(Text)  # the confirmation request exactly as sent
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    consent_event_id: Mapped[int | None] = mapped_column(ForeignKey("consent_events.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

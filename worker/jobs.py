@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,13 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.audience import personalize
 from bot.quiet_hours import next_send_time, parse_window, zones_for
-from bot.senders import Outgoing, SendFailed
+from bot.senders import Outgoing, Sender, SendFailed, Sent
 from bot.services import services
 from bot.suppression import note_carrier_error, reason_to_skip
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
-from store.models import Campaign, ConsentEvent, Message, Signature, Supporter
+from store.models import Broadcast, Campaign, ConsentEvent, Message, Signature, Supporter
 from store.statuses import advance
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def record_signature(consent_event_id: int) -> None:
                     consent_event_id=event.id,
                     number=number.signature_count,
                     signed_at=event.created_at,
-                    source=event.channel,
+                    source=event.source or event.channel,
                     consent_text=event.disclosure or "",
                     message_sid=event.message_sid,
                     confirmation_id=confirmation.id,
@@ -93,40 +95,125 @@ def record_signature(consent_event_id: int) -> None:
 def send_message(message_id: int) -> None:
     """Send a stored outbound message, once: claim it, check it may go, call the carrier."""
     svc = services()
-    now = svc.clock()
     with svc.db.begin() as session:
-        # Only one run can move the row from pending to sending: that run sends.
-        message = session.scalar(
-            update(Message)
-            .where(Message.id == message_id, Message.status == "pending")
-            .values(status="sending", attempts=Message.attempts + 1)
-            .returning(Message)
+        ready = claim(session, [message_id], svc.clock())
+    for one in ready:
+        outcome = transmit(svc.sender, one.outgoing)
+        with svc.db.begin() as session:
+            record(session, [(one.message_id, outcome)], svc.clock())
+        if isinstance(outcome, SendFailed) and outcome.retryable:
+            raise outcome  # RQ retries the job, or the recovery sweep requeues it.
+
+
+# Sending is three steps, shared by send_message and a broadcast's slices (worker.broadcasts),
+# so every text leaves by one path: claim (one transaction), transmit (no transaction open),
+# record (one transaction). A broadcast runs them on many messages at once.
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A claimed message that may go now, and what to hand the carrier."""
+
+    message_id: int
+    outgoing: Outgoing
+
+
+def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[Ready]:
+    """Claim the pending ones of these messages and apply every rule to each, at this moment.
+
+    Held and skipped messages are marked so in ``session``; the rest come back ready to go,
+    already ``sending``. A broadcast's text is written for its recipient here.
+    """
+    # Only one run can move a row from pending to sending: that run sends it.
+    messages = session.scalars(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.status == "pending")
+        .values(status="sending", attempts=Message.attempts + 1)
+        .returning(Message)
+    ).all()
+    if not messages:
+        return []
+    supporters = {
+        s.phone: s
+        for s in session.scalars(
+            select(Supporter).where(Supporter.phone.in_({m.phone for m in messages}))
         )
-        if message is None:
-            return  # Sent, being sent, held or skipped by another run.
-        decision = _may_send(session, message, now)
+    }
+    broadcast_ids = {m.broadcast_id for m in messages if m.broadcast_id is not None}
+    templates: dict[int, str] = {}
+    if broadcast_ids:
+        query = select(Broadcast.id, Broadcast.body).where(Broadcast.id.in_(broadcast_ids))
+        templates = {row.id: row.body for row in session.execute(query)}
+    callback = f"{services().settings.public_base_url}/sms/status?message_id="
+    ready = []
+    for message in sorted(messages, key=lambda m: m.id):
+        supporter = supporters.get(message.phone)
+        decision = _may_send(session, message, now, supporter)
         if isinstance(decision, Hold):
             message.status, message.send_after = "held", decision.until
-            return
+            continue
         if isinstance(decision, Skip):
             message.status, message.skip_reason = "skipped", decision.reason
-            return
+            continue
+        template = templates.get(message.broadcast_id) if message.broadcast_id else None
+        if template is not None and not message.body:
+            # Written at the moment it goes, so the row holds the very text the person got.
+            message.body = personalize(
+                template,
+                supporter.name if supporter else None,
+                supporter.city if supporter else None,
+            )
         outgoing = Outgoing(
             to=message.phone,
             body=message.body,
             channel=message.channel,
-            status_callback=f"{svc.settings.public_base_url}/sms/status?message_id={message.id}",
+            status_callback=f"{callback}{message.id}",
             content_sid=decision.content_sid,
         )
+        ready.append(Ready(message.id, outgoing))
+    return ready
+
+
+def release(session: Session, message_ids: Sequence[int]) -> None:
+    """Give claimed messages back, unsent, for a later run: as if never claimed."""
+    session.execute(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.status == "sending", Message.sid.is_(None))
+        .values(status="pending", attempts=Message.attempts - 1)
+    )
+
+
+def transmit(sender: Sender, outgoing: Outgoing) -> Sent | SendFailed:
+    """Hand one text to the carrier; the answer, or its refusal. Hold no transaction open."""
     try:
-        sent = svc.sender.send(outgoing)
+        return sender.send(outgoing)
     except SendFailed as failure:
-        _failed(message_id, failure)
-        return
-    with svc.db.begin() as session:
-        row = session.get_one(Message, message_id)
-        row.sid = sent.sid
-        row.status = advance(row.status, sent.status)
+        return failure
+
+
+def record(
+    session: Session, outcomes: Sequence[tuple[int, Sent | SendFailed]], now: datetime
+) -> None:
+    """Store what the carrier said about each transmitted message."""
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            # Locked, so a status callback landing meanwhile waits and then moves it forward.
+            select(Message).where(Message.id.in_([i for i, _ in outcomes])).with_for_update()
+        )
+    }
+    for message_id, outcome in outcomes:
+        row = rows[message_id]
+        if isinstance(outcome, Sent):
+            row.sid = outcome.sid
+            row.status = advance(row.status, outcome.status)
+        elif outcome.retryable:
+            row.status = "pending"  # a later run sends it
+        else:
+            row.status, row.error_code = "failed", outcome.code
+            if outcome.code is not None:
+                note_carrier_error(session, row, outcome.code, now)
+            log.warning("message %s failed for good: %s", message_id, outcome)
 
 
 @dataclass(frozen=True)
@@ -144,10 +231,11 @@ class Skip:
     reason: str
 
 
-def _may_send(session: Session, message: Message, now: datetime) -> Go | Hold | Skip:
+def _may_send(
+    session: Session, message: Message, now: datetime, supporter: Supporter | None
+) -> Go | Hold | Skip:
     """Apply, at the moment of sending, every rule about who may be texted and when."""
     svc = services()
-    supporter = session.scalar(select(Supporter).where(Supporter.phone == message.phone))
     reason = reason_to_skip(supporter, message.channel)
     if reason is not None:
         return Skip(reason)
@@ -185,18 +273,3 @@ def _campaign_file(session: Session, campaign_id: int | None) -> CampaignFile | 
         return None
     slug = session.scalar(select(Campaign.slug).where(Campaign.id == campaign_id))
     return services().catalog.by_slug(slug) if slug else None
-
-
-def _failed(message_id: int, failure: SendFailed) -> None:
-    svc = services()
-    with svc.db.begin() as session:
-        row = session.get_one(Message, message_id)
-        if failure.retryable:
-            row.status = "pending"  # RQ retries the job, or the recovery sweep requeues it.
-        else:
-            row.status, row.error_code = "failed", failure.code
-            if failure.code is not None:
-                note_carrier_error(session, row, failure.code, svc.clock())
-    if failure.retryable:
-        raise failure
-    log.warning("message %s failed for good: %s", message_id, failure)

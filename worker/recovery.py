@@ -1,7 +1,8 @@
 """Find work that a lost job left unfinished and queue it again.
 
 Redis may lose its queues and a worker may die mid-job; the database still says what is
-owed: a YES (consent event) with no signature yet, a message still pending or stuck sending.
+owed: a YES (consent event) with no signature yet, a message still pending or stuck sending,
+a broadcast whose scheduled time has come, or one planning or sending without its job.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, select, update
 
 from bot.inbox import answer_later
-from bot.services import Services
-from store.models import ConsentEvent, Message, Signature
+from bot.services import BROADCASTS_QUEUE, Services
+from store.models import Broadcast, ConsentEvent, Message, Signature
+from worker.broadcasts import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from worker.jobs import record_signature, send_message
 from worker.replay import answer_stored_text
 
@@ -33,7 +35,7 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
     now = now or services.clock()
     settled = now - timedelta(seconds=services.settings.recovery_grace)
     with services.db.begin() as session:
-        stuck = session.scalars(
+        stuck = session.execute(
             update(Message)
             .where(
                 Message.direction == "out",
@@ -45,12 +47,17 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.updated_at < now - timedelta(seconds=2 * services.settings.job_timeout),
             )
             .values(status="pending")
-            .returning(Message.id)
+            .returning(Message.id, Message.broadcast_id)
         ).all()
-        # Held for quiet hours, and the recipient's window has opened.
+        # Held for quiet hours, and the recipient's window has opened. A broadcast's held
+        # texts (maybe a million) are its slices' to return, in batches.
         due = session.scalars(
             update(Message)
-            .where(Message.status == "held", Message.send_after <= now)
+            .where(
+                Message.status == "held",
+                Message.send_after <= now,
+                Message.broadcast_id.is_(None),
+            )
             .values(status="pending")
             .returning(Message.id)
         ).all()
@@ -82,15 +89,38 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.status == "pending",
                 Message.attempts < MAX_ATTEMPTS,
                 Message.updated_at < settled,
+                # A broadcast's texts go out at its sender's pace, by its slices, not one job each.
+                Message.broadcast_id.is_(None),
+            )
+        ).all()
+        # Scheduled broadcasts whose time has come.
+        due_broadcasts = session.scalars(
+            update(Broadcast)
+            .where(Broadcast.status == "scheduled", Broadcast.send_at <= now)
+            .values(status="planning")
+            .returning(Broadcast.id)
+        ).all()
+        planning = session.scalars(select(Broadcast.id).where(Broadcast.status == "planning")).all()
+        # A sending broadcast's slice may have been lost with its worker, or its held texts'
+        # window has opened; a canceled one may have unsent texts left to mark.
+        sending = session.scalars(
+            select(Broadcast.id).where(
+                (Broadcast.status == "sending")
+                | ((Broadcast.status == "canceled") & Broadcast.finished_at.is_(None))
             )
         ).all()
     for message_id in unanswered:
         services.enqueue(answer_stored_text, message_id)
     for event_id in unsigned:
         services.enqueue(record_signature, event_id)
-    for message_id in {*stuck, *due, *unsent}:
+    messages = {row.id for row in stuck if row.broadcast_id is None} | {*due, *unsent}
+    for message_id in messages:
         services.enqueue(send_message, message_id)
-    return Requeued(len(unsigned), len({*stuck, *due, *unsent}), len(unanswered))
+    for broadcast_id in {*due_broadcasts, *planning}:
+        services.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
+    for broadcast_id in {*sending, *(row.broadcast_id for row in stuck if row.broadcast_id)}:
+        services.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
+    return Requeued(len(unsigned), len(messages), len(unanswered))
 
 
 def drain_spool(services: Services) -> int:

@@ -120,3 +120,17 @@ def test_a_campaign_exports_as_a_file_that_imports_back(runner, svc, tmp_path) -
     imported = runner.invoke(args=["campaigns", "import", str(edited)])
     assert imported.exit_code == 0, imported.output
     assert svc.catalog.by_slug(SLUG).title == "A new title"
+
+
+def test_a_campaign_file_broken_while_running_keeps_the_last_good_campaigns(
+    svc, tmp_path, monkeypatch
+) -> None:
+    import shutil
+
+    folder = tmp_path / "campaigns"
+    shutil.copytree(svc.settings.campaigns_dir, folder)
+    source = CatalogSource(str(folder), svc.db)
+    assert source.current().by_keyword("faces") is not None
+    (folder / f"{SLUG}.yaml").write_text("slug: [unclosed", encoding="utf-8")
+    monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
+    assert source.current().by_keyword("faces") is not None

@@ -33,6 +33,9 @@ def sample_values(campaign_keyword: str) -> dict[str, object]:
         "number": 123456,
         "call": "tell the DOJ to halt police face recognition",
         "lines": "Text FACES to tell the DOJ to halt police face recognition.",
+        "volunteer": "Guadalupe",
+        "event": "the Rancho Santa Margarita rally",
+        "phone": "(404) 555-0123",
     }
 
 

@@ -21,6 +21,11 @@ PUBLIC = {
     "/static/<path:filename>": "Flask's static files",
     "/login": "the login form",
     "/logout": "logging out, which needs a session and a CSRF token to mean anything",
+    "/events/<slug>/sign": "an event's printable sign: its keyword, number and QR code",
+    "/events/<slug>/sign.pdf": "the same sign as a PDF",
+    "/events/<slug>/qr.png": "the sign's QR code, which holds only the keyword and number",
+    "/events/<slug>/stage": "an event's stage screen, which shows only a count",
+    "/events/<slug>/count.json": "the stage screen's count",
 }
 SIGNED = {"/sms", "/sms/status"}
 

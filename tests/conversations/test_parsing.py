@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 from conversations import parsing
 from conversations.parsing import (
     OPT_OUT_KEYWORDS,
+    AddCommand,
     first_name,
+    is_add,
     is_help,
     is_opt_in,
     is_opt_out,
     looks_spanish,
     normalize_word,
+    parse_add,
     parse_name,
     parse_yes_no,
     parse_zip,
@@ -496,3 +499,59 @@ def test_it_imports_only_the_standard_library():
     roots = {name.split(".")[0] for name in imported}
     assert roots <= sys.stdlib_module_names
     assert not roots & {"os", "time", "datetime", "zipcodes", "flask", "sqlalchemy", "redis"}
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("ADD 404-555-0123 Jane Doe 30303", "404-555-0123"),
+        ("ADD (404) 555-0123 Jane Doe 30303", "(404) 555-0123"),
+        ("ADD 404.555.0123 Jane Doe 30303", "404.555.0123"),
+        ("ADD +1 404 555 0123 Jane Doe 30303", "+1 404 555 0123"),
+        ("ADD 4045550123 Jane Doe 30303", "4045550123"),
+        ("ADD 1-404-555-0123 Jane Doe 30303", "1-404-555-0123"),
+        ("add 404-555-0123 Jane Doe 30303", "404-555-0123"),
+        ("Add: 404-555-0123, Jane Doe, 30303", "404-555-0123"),
+        ("  ADD   404-555-0123\nJane   Doe  30303 ", "404-555-0123"),
+        ("ADD Jane Doe 404-555-0123 30303", "404-555-0123"),
+    ],
+)
+def test_it_splits_an_add_into_phone_name_and_zip_whatever_the_phone_looks_like(text, phone):
+    assert parse_add(text) == AddCommand(phone, "Jane Doe", "30303")
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("ADD", AddCommand("", "", "")),
+        ("ADD 404-555-0123", AddCommand("404-555-0123", "", "")),
+        ("ADD 4045550123 30303", AddCommand("4045550123", "", "30303")),
+        ("ADD 404 555 0123 30303", AddCommand("404 555 0123", "", "30303")),
+        ("ADD 404-555-0123 Jane Doe", AddCommand("404-555-0123", "Jane Doe", "")),
+        ("ADD 404-555-0123 Jane Doe 3030", AddCommand("404-555-0123", "Jane Doe", "3030")),
+        ("ADD 404-555-0123 Mary Ann de la Cruz 30303-1234",
+         AddCommand("404-555-0123", "Mary Ann de la Cruz", "30303-1234")),
+        ("add me", AddCommand("", "me", "")),
+    ],
+)  # fmt: skip
+def test_it_leaves_a_missing_part_of_an_add_empty(text, command):
+    assert parse_add(text) == command
+
+
+@pytest.mark.parametrize(
+    "text", ["Jane Doe", "30303", "address 12 Main St", "added", "please add 404-555-0123", ""]
+)
+def test_it_reads_an_add_only_at_the_start_of_a_message(text):
+    assert parse_add(text) is None
+    assert not is_add(text)
+
+
+@given(any_text)
+def test_it_splits_any_add_into_parts_that_can_each_be_checked(text):
+    command = parse_add("ADD " + text)
+    assert command is not None
+    # Each part is made of words the volunteer typed, and a phone has the digits of one.
+    typed = unicodedata.normalize("NFKC", text)
+    for part in command:
+        assert all(word in typed for word in part.split())
+    assert command.phone == "" or sum(c.isdigit() for c in command.phone) >= 7

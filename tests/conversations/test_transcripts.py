@@ -7,6 +7,10 @@ A transcript is a text file in ``transcripts/``:
     given signed doj-face-recognition     (this phone signed that campaign already)
     given opted out                       (this phone said STOP before)
     given language es                     (this supporter chose Spanish before)
+    given event FACESATL atlanta-rally    (an event of doj-face-recognition has that keyword)
+    given volunteer Maria Lopez at atlanta-rally   (this phone is that event's volunteer)
+    given pending signup Jane Doe 30303 at atlanta-rally   (a volunteer signed this phone up)
+    given broadcast doj-face-recognition  (a broadcast of that campaign reached this phone lately)
     > FACES                               (the supporter texts)
     < What's your full name?              (the bot replies with text containing this)
     = signed Jane Doe 30303 Atlanta GA    (the turn records a signature with these facts)
@@ -15,6 +19,14 @@ A transcript is a text file in ``transcripts/``:
     = opted out                           (the turn records an opt-out)
     = opted in                            (the turn records an opt-back-in)
     = not opted out                       (the turn records no opt-out)
+    = source atlanta-rally                (the signature is attributed to that event, or "channel")
+    = confirms the sign-up                (the signature is the pending sign-up's YES)
+    = ends the sign-up declined           (the pending sign-up is over: declined or stopped)
+    = signs up +14045550123 Jane Doe 30303 at atlanta-rally   (a volunteer's ADD)
+    = nobody signed up                    (no ADD took effect)
+    = conversation open                   (the conversation keeps its place)
+    = broadcast reply doj-face-recognition   (the text is filed as an answer to that broadcast)
+    = no broadcast reply                  (the text is not filed with a broadcast)
 """
 
 from __future__ import annotations
@@ -25,23 +37,33 @@ from pathlib import Path
 import pytest
 
 from bot.campaigns import load_catalog
+from bot.phones import PhoneNumbers
 from bot.places import ZipCodes
 from conversations import (
+    BroadcastReply,
+    EndSignup,
+    EventKeyword,
     Inbound,
+    PendingSignup,
     RecordOptIn,
     RecordOptOut,
     RecordSignature,
     Reply,
+    SignUp,
     State,
     Supporter,
     Turn,
+    Volunteer,
     World,
     step,
 )
+from conversations.parsing import first_name, normalize_word
 
 HERE = Path(__file__).parent
 CATALOG = load_catalog(HERE.parents[1] / "campaigns")
 PLACES = ZipCodes()
+PHONES = PhoneNumbers()
+CAMPAIGN = "doj-face-recognition"
 
 
 @dataclass
@@ -49,6 +71,10 @@ class Run:
     supporter: Supporter = field(default_factory=Supporter)
     state: State | None = None
     turn: Turn | None = None
+    events: dict[str, EventKeyword] = field(default_factory=dict)  # by normalized keyword
+    volunteer: Volunteer | None = None
+    pending: PendingSignup | None = None
+    broadcast: str | None = None  # the campaign whose broadcast reached this phone lately
 
 
 def _given(run: Run, words: list[str]) -> None:
@@ -61,8 +87,45 @@ def _given(run: Run, words: list[str]) -> None:
         run.supporter = replace(run.supporter, opted_out=True)
     elif words[0] == "language":
         run.supporter = replace(run.supporter, language=words[1])
+    elif words[0] == "event":
+        campaign = words[3] if len(words) > 3 else CAMPAIGN
+        run.events[normalize_word(words[1])] = EventKeyword(words[2], campaign)
+    elif words[0] == "volunteer" and words[-2] == "at":
+        name, event = " ".join(words[1:-2]), words[-1]
+        run.volunteer = Volunteer(1, name, event, _campaign_of(run, event))
+    elif words[:2] == ["pending", "signup"] and words[-2] == "at":
+        run.pending = _pending(run, " ".join(words[2:-3]), words[-3], words[-1])
+    elif words[0] == "broadcast":
+        run.broadcast = words[1]
     else:
         raise ValueError(f"unknown given: {words}")
+
+
+def _campaign_of(run: Run, event: str) -> str:
+    return next((e.campaign for e in run.events.values() if e.slug == event), CAMPAIGN)
+
+
+def _pending(run: Run, name: str, zip_code: str, event: str) -> PendingSignup:
+    """A sign-up as a volunteer's ADD would have left it, with the request it sent."""
+    place = PLACES.lookup(zip_code)
+    assert place is not None
+    language = run.supporter.language or "en"
+    campaign = CATALOG.by_slug(_campaign_of(run, event))
+    assert campaign is not None
+    disclosure = campaign.say(
+        language,
+        "confirm_signup",
+        first_name=first_name(name),
+        volunteer="Maria",
+        event="the Atlanta rally",
+        organization=CATALOG.organization.name,
+        name=name,
+        zip_code=place.zip_code,
+        city=place.city,
+        state=place.state,
+        messages_per_month=campaign.messages_per_month,
+    )
+    return PendingSignup(7, campaign.slug, name, place, event, disclosure, language)
 
 
 def _replies(turn: Turn) -> list[str]:
@@ -98,6 +161,35 @@ def _check(run: Run, expectation: str, where: str) -> None:
         assert not any(isinstance(e, RecordOptOut) for e in turn.effects), where
     elif expectation == "= nothing signed":
         assert not any(isinstance(e, RecordSignature) for e in turn.effects), where
+    elif expectation.startswith("= source "):
+        sources = [e.source or "channel" for e in turn.effects if isinstance(e, RecordSignature)]
+        assert sources == [expectation.removeprefix("= source ")], f"{where}: {sources!r}"
+    elif expectation == "= confirms the sign-up":
+        assert run.pending is not None, f"{where}: no sign-up is pending"
+        signups = [e.signup for e in turn.effects if isinstance(e, RecordSignature)]
+        assert signups == [run.pending.id], f"{where}: {turn.effects!r}"
+        run.pending = None  # Follow the database: it is confirmed.
+    elif expectation.startswith("= ends the sign-up "):
+        assert run.pending is not None, f"{where}: no sign-up is pending"
+        wanted_end = EndSignup(run.pending.id, expectation.removeprefix("= ends the sign-up "))
+        assert wanted_end in turn.effects, f"{where}: {turn.effects!r}"
+        run.pending = None
+    elif expectation.startswith("= signs up "):
+        added = [
+            f"{e.phone} {e.name} {e.place.zip_code} at {e.event}"
+            for e in turn.effects
+            if isinstance(e, SignUp)
+        ]
+        assert added == [expectation.removeprefix("= signs up ")], f"{where}: {added!r}"
+    elif expectation == "= nobody signed up":
+        assert not any(isinstance(e, SignUp) for e in turn.effects), where
+    elif expectation == "= conversation open":
+        assert turn.state is not None, f"{where}: expected the conversation to go on"
+    elif expectation.startswith("= broadcast reply "):
+        filed = [e.campaign for e in turn.effects if isinstance(e, BroadcastReply)]
+        assert filed == [expectation.removeprefix("= broadcast reply ")], f"{where}: {filed!r}"
+    elif expectation == "= no broadcast reply":
+        assert not any(isinstance(e, BroadcastReply) for e in turn.effects), where
     else:
         raise ValueError(f"{where}: cannot read {expectation!r}")
 
@@ -111,7 +203,17 @@ def play(path: Path) -> None:
         if line.startswith("given "):
             _given(run, line.split()[1:])
         elif line.startswith("> ") or line == ">":
-            run.turn = step(run.state, Inbound(line[2:]), World(CATALOG, run.supporter, PLACES))
+            world = World(
+                CATALOG,
+                run.supporter,
+                PLACES,
+                phones=PHONES,
+                event=run.events.get(normalize_word(line[2:])),
+                volunteer=run.volunteer,
+                pending_signup=run.pending,
+                recent_broadcast=run.broadcast,
+            )
+            run.turn = step(run.state, Inbound(line[2:]), world)
             run.state = run.turn.state
         else:
             _check(run, line, where)

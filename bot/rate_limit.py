@@ -1,0 +1,117 @@
+"""A sender's pace (TWILIO_MPS, in segments a second), kept by every worker together in Redis.
+
+It is GCRA, the leaky bucket written as one number: the sender's "theoretical arrival time"
+(TAT), the moment its sends so far would have finished at exactly the allowed pace. A send of
+``cost`` segments reserves the slot starting at max(TAT, now) and pushes TAT on by
+``cost / rate`` seconds; it may go once that slot is within ``burst`` of now. The Lua script
+runs atomically on Redis's own clock, so ten workers on ten machines share one pace and no
+clock skew between them matters. A slot is reserved only when it is at most ``max_wait``
+away, so a waiting thread never holds a reservation far into the future.
+
+A carrier's 429 ("too many requests") holds every sender's thread for the seconds asked, by
+setting the same key's ``hold`` field: a worker that did not see the 429 waits too.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from redis import Redis
+
+MICROS = 1_000_000
+# Reserve a slot only this far ahead; a later slot is polled for instead.
+MAX_WAIT = 0.5
+# Sends may run this far ahead of the pace after a quiet spell: a tenth of a second's worth.
+BURST_SECONDS = 0.1
+# Half of it is kept back: a thread wakes a little after its slot, and a late send must not
+# push a one-second window past the rate and the burst.
+JITTER_SECONDS = 0.05
+
+_RESERVE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local interval = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
+local stored = redis.call('HMGET', KEYS[1], 'tat', 'hold')
+local start = math.max(tonumber(stored[1] or 0), now)
+local hold = tonumber(stored[2] or 0)
+local wait = math.max(start - burst, hold, now) - now
+if wait > max_wait then
+  return {0, wait}
+end
+local tat = math.max(start, now + wait) + cost * interval
+-- %.0f: Lua's default number format keeps 14 digits, too few for microseconds
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
+redis.call('PEXPIRE', KEYS[1], math.floor((tat - now) / 1000) + 60000)
+return {1, wait}
+"""
+
+_HOLD = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local hold = now + tonumber(ARGV[1])
+if hold > tonumber(redis.call('HGET', KEYS[1], 'hold') or 0) then
+  redis.call('HSET', KEYS[1], 'hold', string.format('%.0f', hold))
+end
+if redis.call('PTTL', KEYS[1]) < math.floor(tonumber(ARGV[1]) / 1000) + 60000 then
+  redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[1]) / 1000) + 60000)
+end
+return hold
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The script's answer: whether a slot was taken, and how long until it (or the next) opens."""
+
+    reserved: bool
+    wait: float  # seconds
+
+
+class RateLimit:
+    """The pace of one sender, shared through Redis by every thread of every worker."""
+
+    def __init__(self, redis: Redis, sender: str, per_second: float) -> None:
+        if per_second <= 0:
+            raise ValueError(f"a rate must be above zero, not {per_second}")
+        self.redis = redis
+        self.key = f"rate:{sender}"
+        self.per_second = per_second
+        self._interval = MICROS / per_second
+        self._burst = (BURST_SECONDS - JITTER_SECONDS) * MICROS
+        self._reserve = redis.register_script(_RESERVE)
+        self._hold = redis.register_script(_HOLD)
+
+    def reserve(self, cost: int, max_wait: float = MAX_WAIT) -> Reservation:
+        """Take the next slot for ``cost`` segments if it opens within ``max_wait`` seconds."""
+        args = (self._interval, max(cost, 1), self._burst, max(0.0, max_wait) * MICROS)
+        reserved, wait = self._reserve(keys=[self.key], args=args)
+        return Reservation(bool(reserved), int(wait) / MICROS)
+
+    def acquire(self, cost: int, deadline: float) -> bool:
+        """Wait until ``cost`` segments may go and say True; False if not before ``deadline``.
+
+        ``deadline`` is a ``time.monotonic()`` reading. No slot is taken past it, so a caller
+        that gets False has used none of the sender's pace.
+        """
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            answer = self.reserve(cost, max_wait=min(MAX_WAIT, left))
+            if answer.reserved:
+                time.sleep(answer.wait)
+                return True
+            if answer.wait >= left:
+                return False
+            # Come back when the slot is near; the jitter keeps waiting threads from colliding.
+            nap = answer.wait - MAX_WAIT + random.uniform(0, 0.01)
+            time.sleep(min(max(nap, 0.001), left))
+
+    def hold(self, seconds: float) -> None:
+        """Stop every send through this pace for ``seconds``: the carrier asked us to slow down."""
+        self._hold(keys=[self.key], args=(max(seconds, 0.0) * MICROS,))

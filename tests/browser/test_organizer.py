@@ -1,0 +1,210 @@
+"""An organizer in a real browser: logs in, reads the dashboard, composes a broadcast, exports.
+
+The app runs in a thread on a real port, on the test database and Redis; Debian's Chromium
+drives it through Playwright. Set SCREENSHOTS=docs/screenshots to save the README's pictures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Phone, post_signed
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from bot.auth import hash_password
+from store.models import User
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"no Chromium at {CHROMIUM}: run scripts/install-chromium (make test does)",
+)
+
+SLUG = "doj-face-recognition"
+EMAIL, PASSWORD = "organizer@example.org", "a long passphrase"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return settings | {"TWILIO_MPS": "1000", "SEND_WINDOW": "00:00-24:00"}
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app on a free port of this machine, serving requests in threads."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    http.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh browser tab, 1280 pixels wide, that fails a test on a page's script error."""
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": 1280, "height": 900},
+        timezone_id="America/New_York",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def organizer(svc) -> None:
+    with svc.db.begin() as session:
+        session.add(User(email=EMAIL, password_hash=hash_password(PASSWORD), role="organizer"))
+
+
+@pytest.fixture
+def signers(client, twilio, run_jobs) -> dict[str, Phone]:
+    """Jane and Ana in Atlanta and Luis in New York signed by text; Luis then texted STOP."""
+    phones = {}
+    for number, name, zip_code in [
+        ("+14045550123", "Jane Doe", "30303"),
+        ("+14045550177", "Ana López", "30303"),
+        ("+12125550188", "Luis Ortiz", "10001"),
+    ]:
+        phones[name] = Phone(client, twilio, number)
+        for body in ("FACES", name, zip_code, "YES"):
+            phones[name].text(body)
+    run_jobs()
+    phones["Luis Ortiz"].text("STOP")
+    twilio.reset()
+    return phones
+
+
+def deliver(client: Any, twilio: Any) -> None:
+    """Report every text the fake Twilio took as delivered, through the signed callback."""
+    for message in twilio.messages:
+        fields = {"AccountSid": twilio.account_sid, "MessageSid": message.sid}
+        fields |= {"MessageStatus": "delivered", "To": message.to}
+        assert post_signed(client, twilio.auth_token, "/sms/status", fields).status_code == 200
+
+
+def log_in(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save the page for the README, when asked to."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def test_an_organizer_logs_in_through_the_form(page, organizer) -> None:
+    page.goto("/broadcasts/")
+    assert "/login" in page.url
+    log_in(page)
+    assert page.get_by_role("heading", name="Campaigns").is_visible()
+    assert page.get_by_text(EMAIL).is_visible()
+
+
+def test_the_dashboard_counts_the_signers_who_texted(page, organizer, signers) -> None:
+    log_in(page)
+    count = page.locator(f'[data-count-for="{SLUG}"]')
+    assert count.inner_text() == "3"
+
+
+def test_an_organizer_composes_a_broadcast_and_sees_the_preview(page, organizer, signers) -> None:
+    log_in(page)
+    page.get_by_role("link", name="Broadcasts").click()
+    page.get_by_role("link", name="New broadcast").click()
+    page.get_by_label("Message").fill(
+        "{first_name}, the hearing is Thursday — join us at 6 at City Hall!"
+    )
+    page.get_by_label("State").fill("ga")
+    page.get_by_role("button", name="Preview").click()
+    assert page.locator('[data-preview="receiving"]').inner_text() == "2"
+    assert page.locator("blockquote.message mark.ucs2").inner_text() == "—"
+    assert page.locator('[data-preview="encoding"]').inner_text().startswith("UCS-2")
+    assert page.get_by_role("button", name="Send to 2 people").is_enabled()
+    shoot(page, "broadcast-compose.png")
+
+
+def test_an_organizer_sends_and_follows_a_broadcast(
+    page, client, organizer, signers, twilio, run_jobs
+) -> None:
+    log_in(page)
+    page.goto("/broadcasts/new")
+    page.get_by_label("Message").fill("Thank you, {first_name}! The letter goes out Monday.")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Send to 2 people").click()
+    page.wait_for_url("**/broadcasts/1")
+    assert page.locator('[data-figure="planned"]').inner_text() in ("0", "3")
+    run_jobs()
+    # The page polls its figures and shows the finished broadcast by itself.
+    page.locator('[data-figure="status"]', has_text="done").wait_for()
+    assert page.locator('[data-figure="sent"]').inner_text() == "2"
+    assert len(twilio.messages) == 2
+    deliver(client, twilio)
+    signers["Jane Doe"].text("Going")
+    signers["Ana López"].text("going!")
+    page.reload()
+    assert page.get_by_role("heading", name="Replies: 2").is_visible()
+    assert page.locator('[data-figure="delivered"]').inner_text() == "2"
+    shoot(page, "broadcast-progress.png")
+
+
+def test_an_organizer_downloads_the_signers_as_csv(page, organizer, signers) -> None:
+    log_in(page)
+    page.goto(f"/campaigns/{SLUG}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download signers (CSV)").click()
+    saved = download.value.path()
+    text = Path(saved).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == [
+        "phone",
+        "name",
+        "zip",
+        "city",
+        "state",
+        "signed_at",
+        "source",
+        "opted_out",
+        "language",
+    ]
+    assert len(rows) == 4
