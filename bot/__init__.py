@@ -34,6 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key, SETTINGS=settings, MAX_CONTENT_LENGTH=256 * 1024
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.broadcasts import recent_broadcast
@@ -36,7 +36,14 @@ from conversations import (
 )
 from conversations.parsing import is_add, normalize_word
 from store.models import ConsentEvent, Message
-from store.records import campaign_row, reach, save_profile, supporter_facts, supporter_row
+from store.records import (
+    campaign_row,
+    insert_ignoring_duplicates,
+    reach,
+    save_profile,
+    supporter_facts,
+    supporter_row,
+)
 from worker.jobs import record_signature, send_message
 
 log = logging.getLogger(__name__)
@@ -174,21 +181,23 @@ def _store_aside(services: Services, text: InboundText, *, status: str) -> None:
 
 
 def _store_inbound(session: Session, text: InboundText, *, status: str) -> bool:
-    message = Message(
-        sid=text.sid,
-        direction="in",
-        phone=text.phone,
-        channel=text.channel,
-        body=text.body,
-        status=status,
-        created_at=text.received_at,
+    # One statement, no savepoint: the unique MessageSid decides whether this is a retry.
+    return insert_ignoring_duplicates(
+        session,
+        Message,
+        {
+            "sid": text.sid,
+            "direction": "in",
+            "phone": text.phone,
+            "channel": text.channel,
+            "body": text.body,
+            "status": status,
+            "kind": None,
+            "attempts": 0,
+            "created_at": text.received_at,
+            "updated_at": text.received_at,
+        },
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _apply(
@@ -216,7 +225,7 @@ def _apply(
         elif isinstance(effect, Progress):
             campaign = services.catalog.by_slug(effect.campaign)
             assert campaign is not None
-            reach(session, campaign_row(session, campaign).id, text.phone, effect.step)
+            reach(session, services.campaign_id(session, campaign), text.phone, effect.step)
         elif isinstance(effect, BroadcastReply):
             _file_broadcast_reply(session, text, effect)
     session.add_all(applied.replies)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis import Redis
@@ -29,25 +30,36 @@ BURST_SECONDS = 0.1
 # push a one-second window past the rate and the burst.
 JITTER_SECONDS = 0.05
 
+# ARGV: interval, burst, max_wait (microseconds), then the cost of each send in turn. Slots go
+# in order while each opens within max_wait; the answer is {slots taken, the wait for the
+# first send not given one (-1: none), the wait of each slot taken}.
 _RESERVE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local max_wait = tonumber(ARGV[4])
+local burst = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
 local stored = redis.call('HMGET', KEYS[1], 'tat', 'hold')
-local start = math.max(tonumber(stored[1] or 0), now)
+local tat = tonumber(stored[1] or 0)
 local hold = tonumber(stored[2] or 0)
-local wait = math.max(start - burst, hold, now) - now
-if wait > max_wait then
-  return {0, wait}
+local waits = {}
+local refused = -1
+for i = 4, #ARGV do
+  local start = math.max(tat, now)
+  local wait = math.max(start - burst, hold, now) - now
+  if wait > max_wait then
+    refused = wait
+    break
+  end
+  tat = math.max(start, now + wait) + tonumber(ARGV[i]) * interval
+  waits[#waits + 1] = wait
 end
-local tat = math.max(start, now + wait) + cost * interval
--- %.0f: Lua's default number format keeps 14 digits, too few for microseconds
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
-redis.call('PEXPIRE', KEYS[1], math.floor((tat - now) / 1000) + 60000)
-return {1, wait}
+if #waits > 0 then
+  -- %.0f: Lua's default number format keeps 14 digits, too few for microseconds
+  redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
+  redis.call('PEXPIRE', KEYS[1], math.floor((tat - now) / 1000) + 60000)
+end
+return {#waits, refused, unpack(waits)}
 """
 
 _HOLD = """
@@ -88,9 +100,22 @@ class RateLimit:
 
     def reserve(self, cost: int, max_wait: float = MAX_WAIT) -> Reservation:
         """Take the next slot for ``cost`` segments if it opens within ``max_wait`` seconds."""
-        args = (self._interval, max(cost, 1), self._burst, max(0.0, max_wait) * MICROS)
-        reserved, wait = self._reserve(keys=[self.key], args=args)
-        return Reservation(bool(reserved), int(wait) / MICROS)
+        waits, refused = self.reserve_many([cost], max_wait)
+        return Reservation(True, waits[0]) if waits else Reservation(False, refused)
+
+    def reserve_many(
+        self, costs: Sequence[int], max_wait: float = MAX_WAIT
+    ) -> tuple[list[float], float]:
+        """Take slots for sends of these costs, in order, while each opens within ``max_wait``.
+
+        Returns the wait (seconds) of each slot taken, and how long until the first send left
+        without one could have its slot (0 when every send got one). One call to Redis.
+        """
+        args = [self._interval, self._burst, max(0.0, max_wait) * MICROS]
+        answer = self._reserve(keys=[self.key], args=[*args, *(max(c, 1) for c in costs)])
+        taken, refused = int(answer[0]), int(answer[1])
+        waits = [int(wait) / MICROS for wait in answer[2 : 2 + taken]]
+        return waits, max(refused, 0) / MICROS
 
     def acquire(self, cost: int, deadline: float) -> bool:
         """Wait until ``cost`` segments may go and say True; False if not before ``deadline``.

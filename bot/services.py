@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import fakeredis
@@ -26,9 +26,11 @@ from bot.senders import Sender, make_sender
 from bot.spool import InboundSpool
 from bot.texts import InboundText
 from bot.throttle import PhoneThrottle
+from conversations import Campaign as CampaignFile
 from conversations import Catalog
 from conversations.parsing import is_opt_out
 from store.models import utcnow
+from store.records import campaign_row
 
 # Replies and confirmations go first; bulk work must never delay them. A worker listens to
 # the queues in this order, so a broadcast's next slice waits while any reply is queued.
@@ -53,6 +55,15 @@ class Services:
     spool: InboundSpool
     throttle: PhoneThrottle
     clock: Callable[[], datetime] = utcnow  # tests set the time here
+    _campaign_ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def campaign_id(self, session: Session, campaign: CampaignFile) -> int:
+        """The database id of a campaign, looked up once per process: ids never change."""
+        found = self._campaign_ids.get(campaign.slug)
+        if found is None:
+            found = campaign_row(session, campaign).id
+            self._campaign_ids[campaign.slug] = found
+        return found
 
     @property
     def catalog(self) -> Catalog:
@@ -62,7 +73,9 @@ class Services:
     def throttle_allows(self, text: InboundText) -> bool:
         """Whether ``text`` is within its phone's budget; a stop request always is."""
         try:
-            return self.throttle.allow(text.phone) or is_opt_out(text.body)
+            return self.throttle.allow(text.phone, self.clock().timestamp()) or is_opt_out(
+                text.body
+            )
         except RedisError:
             return True  # No Redis, no count: the text is stored unprocessed anyway.
 
@@ -81,6 +94,8 @@ class Services:
             "job_id": job_id,
             "retry": JOB_RETRY,
             "unique": True,
+            # The database holds every outcome; keeping results in Redis costs writes.
+            "result_ttl": 0,
             "job_timeout": timeout or self.settings.job_timeout,
         }
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -79,5 +81,12 @@ def campaign_row(session: Session, campaign: CampaignFile) -> Campaign:
 def reach(session: Session, campaign_id: int, phone: str, step: str) -> None:
     """Note that ``phone`` reached ``step`` of a campaign's funnel; the first time counts."""
     values = {"campaign_id": campaign_id, "phone": phone, "step": step, "reached_at": utcnow()}
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(FunnelStep).values(**values).on_conflict_do_nothing())
+    insert_ignoring_duplicates(session, FunnelStep, values)
+
+
+def insert_ignoring_duplicates(session: Session, model: Any, values: dict[str, Any]) -> bool:
+    """Insert one row unless a unique constraint already holds it; say whether it went in."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return session.execute(statement).first() is not None

@@ -261,22 +261,32 @@ class Slice:
 
     def _pace(self, pool: ThreadPoolExecutor) -> float:
         """Give slots to the backlog while the pace allows; return how long to wait for more."""
-        most = 2 * self.svc.settings.broadcast_concurrency
-        while self.backlog and len(self.in_flight) < most:
-            ready = self.backlog[0]
-            limit = self._limit(ready.outgoing.channel)
+        room = 2 * self.svc.settings.broadcast_concurrency - len(self.in_flight)
+        while self.backlog and room > 0:
+            # The next run of texts on one channel, slotted by one call to Redis.
+            channel_name = self.backlog[0].outgoing.channel
+            batch: list[Ready] = []
+            for ready in self.backlog:
+                if ready.outgoing.channel != channel_name or len(batch) == room:
+                    break
+                batch.append(ready)
+            limit = self._limit(channel_name)
             left = self.deadline - time.monotonic()
+            costs = [measure(ready.outgoing.body).count for ready in batch]
             try:
-                slot = limit.reserve(measure(ready.outgoing.body).count, min(MAX_WAIT, left))
+                waits, refused = limit.reserve_many(costs, min(MAX_WAIT, left))
             except RedisError:
                 log.warning("broadcast %s: no pace without Redis", self.broadcast_id)
                 self.deadline = time.monotonic()
                 return 0.05
-            if not slot.reserved:
-                return min(max(slot.wait - MAX_WAIT, 0.001), 0.25)
-            self.backlog.popleft()
-            task = pool.submit(_send, self.svc.sender, ready, time.monotonic() + slot.wait)
-            self.in_flight[task] = (ready, limit)
+            now = time.monotonic()
+            for delay in waits:
+                ready = self.backlog.popleft()
+                task = pool.submit(_send, self.svc.sender, ready, now + delay)
+                self.in_flight[task] = (ready, limit)
+            room -= len(waits)
+            if len(waits) < len(batch):
+                return min(max(refused - MAX_WAIT, 0.001), 0.25)
         return 0.05 if self.backlog or self.in_flight else 0.0
 
     def _limit(self, channel_name: str) -> RateLimit:

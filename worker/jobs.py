@@ -18,7 +18,15 @@ from bot.services import services
 from bot.suppression import note_carrier_error, reason_to_skip
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
-from store.models import Broadcast, Campaign, ConsentEvent, Message, Signature, Supporter
+from store.models import (
+    Broadcast,
+    Campaign,
+    ConsentEvent,
+    Message,
+    Signature,
+    Supporter,
+    utcnow,
+)
 from store.statuses import advance
 
 log = logging.getLogger(__name__)
@@ -195,25 +203,31 @@ def record(
     session: Session, outcomes: Sequence[tuple[int, Sent | SendFailed]], now: datetime
 ) -> None:
     """Store what the carrier said about each transmitted message."""
-    rows = {
-        row.id: row
-        for row in session.scalars(
-            # Locked, so a status callback landing meanwhile waits and then moves it forward.
-            select(Message).where(Message.id.in_([i for i, _ in outcomes])).with_for_update()
-        )
-    }
-    for message_id, outcome in outcomes:
-        row = rows[message_id]
-        if isinstance(outcome, Sent):
-            row.sid = outcome.sid
-            row.status = advance(row.status, outcome.status)
-        elif outcome.retryable:
+    ids = [message_id for message_id, _ in outcomes]
+    # Locked, so a status callback landing meanwhile waits and then moves it forward.
+    locked = select(Message.id, Message.status).where(Message.id.in_(ids)).with_for_update()
+    current = {row.id: row.status for row in session.execute(locked)}
+    # Taken: one statement for them all (a broadcast records hundreds at once).
+    stored_at = utcnow()
+    taken = [
+        {"id": i, "sid": o.sid, "status": advance(current[i], o.status), "updated_at": stored_at}
+        for i, o in outcomes
+        if isinstance(o, Sent)
+    ]
+    if taken:
+        session.execute(update(Message), taken)
+    refused = {i: o for i, o in outcomes if isinstance(o, SendFailed)}
+    if not refused:
+        return
+    for row in session.scalars(select(Message).where(Message.id.in_(refused))):
+        failure = refused[row.id]
+        if failure.retryable:
             row.status = "pending"  # a later run sends it
         else:
-            row.status, row.error_code = "failed", outcome.code
-            if outcome.code is not None:
-                note_carrier_error(session, row, outcome.code, now)
-            log.warning("message %s failed for good: %s", message_id, outcome)
+            row.status, row.error_code = "failed", failure.code
+            if failure.code is not None:
+                note_carrier_error(session, row, failure.code, now)
+            log.warning("message %s failed for good: %s", row.id, failure)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ def own_app(settings: dict[str, Any], app: Flask) -> Iterator[Any]:
 def test_a_flood_from_one_phone_is_throttled_for_that_phone_alone(
     phone, client, twilio, svc
 ) -> None:
+    moment = svc.clock()
+    svc.clock = lambda: moment  # the whole flood falls in one throttle window
     replies = sum(len(phone.text(f"flood {n}")) for n in range(60))
     # Twilio's loop guard stops a conversation at 15 replies in 30 seconds.
     assert replies <= 12
@@ -114,8 +116,8 @@ def test_twilio_failing_for_a_while_loses_and_doubles_nothing(client, twilio, sv
         sender = Phone(client, twilio, number)
         for body in ("FACES", "Jane Doe", "30303", "YES"):
             sender.text(body)
-    run_jobs(svc)
-    assert twilio.messages == []  # each send failed once and waits for RQ's retry
+    run_jobs(svc)  # each send fails once and waits for RQ's retry
+    assert twilio.requests >= 3
     scheduler = RQScheduler(list(svc.queues.values()), connection=svc.redis)
     deadline = time.monotonic() + 30
     while len(twilio.messages) < 3 and time.monotonic() < deadline:
