@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from bot.auth import role_required
@@ -74,6 +75,7 @@ def sign_up() -> ResponseReturnValue:
         svc,
         event=entry["event"],
         volunteer_id=None,
+        entered_by=int(current_user.id),
         phone=entry["phone"],
         name=entry["name"],
         zip_code=entry["zip"],

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from store.models import Campaign, Event, Signup, Volunteer
+from store.models import Campaign, Event, Signup, User, Volunteer
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,26 @@ def by_volunteer(session: Session, event: str | None = None) -> list[Standing]:
         .join(Volunteer, Volunteer.id == Signup.volunteer_id)
         .group_by(Event.id, Event.slug, Event.name, Volunteer.id, Volunteer.name, Volunteer.phone)
     )
+    # Sign-ups entered on the form count for the field account that entered them.
+    by_account = (
+        select(
+            Event.slug,
+            Event.name,
+            func.count(Signup.id),
+            _CONFIRMED,
+            User.email,
+            literal(None),
+        )
+        .join(Event, Event.id == Signup.event_id)
+        .join(User, User.id == Signup.entered_by)
+        .where(Signup.volunteer_id.is_(None))
+        .group_by(Event.id, Event.slug, Event.name, User.id, User.email)
+    )
     if event is not None:
         query = query.where(Event.slug == event)
-    return _ranked(session, query, per_volunteer=True)
+        by_account = by_account.where(Event.slug == event)
+    standings = _ranked(session, query, per_volunteer=True)
+    return sorted(standings + _ranked(session, by_account, per_volunteer=True), key=_best_first)
 
 
 def _ranked(session: Session, query: Select[Any], *, per_volunteer: bool) -> list[Standing]:
@@ -77,4 +94,8 @@ def _ranked(session: Session, query: Select[Any], *, per_volunteer: bool) -> lis
         )
         for row in session.execute(query)
     ]
-    return sorted(standings, key=lambda s: (-s.confirmed, -s.entered, s.event, s.volunteer or ""))
+    return sorted(standings, key=_best_first)
+
+
+def _best_first(standing: Standing) -> tuple[int, int, str, str]:
+    return (-standing.confirmed, -standing.entered, standing.event, standing.volunteer or "")

@@ -203,6 +203,7 @@ def sign_up_in_person(
     name: str,
     zip_code: str,
     language: str = "en",
+    entered_by: int | None = None,
 ) -> Added:
     """Sign someone up from the field form, and text them the confirmation request."""
     entry = read_entry(services.places, phone, name, zip_code, language)
@@ -221,6 +222,8 @@ def sign_up_in_person(
             now=services.clock(),
             prompted=True,
         )
+        if added.signup is not None:
+            added.signup.entered_by = entered_by
     if added.message is not None:
         services.enqueue(send_message, added.message.id)
     return added

@@ -283,6 +283,8 @@ class Signup(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    # The field account that entered it on the sign-up form (ADD and paper name a volunteer).
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     entered_via: Mapped[str] = mapped_column(String(8))  # form, sms, paper
     # awaiting_yes -> confirmed; or declined (NO), stopped (STOP)
     status: Mapped[str] = mapped_column(String(16), default="awaiting_yes")

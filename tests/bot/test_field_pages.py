@@ -234,6 +234,21 @@ def test_the_form_sends_the_confirmation_text_and_only_a_yes_signs(
     assert client.get("/events/atlanta-rally/count.json").json == {"count": 1}
 
 
+def test_a_form_entry_counts_for_the_field_account_that_made_it(
+    client, twilio, svc, rally, run_jobs
+) -> None:
+    from bot.leaderboard import by_volunteer
+
+    email = log_in(client, svc, "field")
+    assert post_entry(client, csrf_token(client, "/field")).status_code == 201
+    run_jobs()
+    Phone(client, twilio, JANE).text("YES")
+    run_jobs()
+    with svc.db() as session:
+        (standing,) = by_volunteer(session, "atlanta-rally")
+    assert (standing.volunteer, standing.entered, standing.confirmed) == (email, 1, 1)
+
+
 def test_the_same_entry_sent_twice_asks_only_once(client, svc, rally) -> None:
     log_in(client, svc, "field")
     token = csrf_token(client, "/field")
