@@ -56,7 +56,7 @@ RECORD_EVERY = 0.25  # seconds between storing the carrier's answers, in one tra
 CANCEL_BATCH = 5000  # leftover rows of a canceled broadcast marked per transaction
 DUE_BATCH = 5000  # held rows whose window opened, returned to pending per transaction
 MAX_ATTEMPTS = 10  # a text the carrier kept refusing for its own trouble: given up
-HOLD_AFTER_429 = 1.0  # seconds every worker waits after Twilio's "too many requests"
+HOLD_AFTER_TROUBLE = 1.0  # seconds every worker waits after a 429, a 5xx or a lost connection
 OPEN = ("pending", "sending", "held")  # a broadcast with rows in these is not done
 
 
@@ -303,8 +303,9 @@ class Slice:
             # Sent or not, nobody knows: it stays "sending" and the recovery sweep decides.
             log.exception("broadcast %s: sending message %s", self.broadcast_id, ready.message_id)
             return
-        if isinstance(outcome, SendFailed) and outcome.status == 429:
-            limit.hold(HOLD_AFTER_429)  # every worker slows down, not only this one
+        if isinstance(outcome, SendFailed) and outcome.retryable:
+            # Too many requests, or Twilio (or the way to it) in trouble: every worker waits.
+            limit.hold(HOLD_AFTER_TROUBLE)
         self.answers.append((ready, outcome))
 
     def _ending(self) -> bool:

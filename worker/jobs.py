@@ -223,6 +223,7 @@ def record(
         failure = refused[row.id]
         if failure.retryable:
             row.status = "pending"  # a later run sends it
+            log.info("message %s waits: %s", row.id, failure)
         else:
             row.status, row.error_code = "failed", failure.code
             if failure.code is not None:
