@@ -244,6 +244,8 @@ def test(campaign: str, message: str, phone: str) -> None:
         click.echo(f"Not sent: {sent.skip_reason}.")
     elif sent.status == "failed":
         click.echo(f"Twilio refused it (error {sent.error_code}).")
+    elif sent.status == "pending":
+        click.echo("Twilio did not take it yet (busy or away); the worker tries again.")
     else:
         click.echo(f"Sent ({sent.status}, {sent.sid}).")
 

@@ -11,6 +11,7 @@ and its texts are ``messages`` rows (kind ``broadcast``), so its figures are cou
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import Audience, AudienceError, check_template, count, personalize, sample
 from bot.segments import Segments, measure
+from bot.senders import SendFailed
 from bot.services import BROADCASTS_QUEUE, Services
 from conversations.parsing import normalize_word
 from store.models import Broadcast, Campaign, Message, Supporter, iso_utc
@@ -170,11 +172,23 @@ def start(svc: Services, broadcast_id: int) -> str:
         broadcast = _get(session, broadcast_id, lock=True)
         if broadcast.status != "draft":
             raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}, not a draft")
-        later = broadcast.send_at is not None and _aware(broadcast.send_at) > now
+        send_at = broadcast.send_at
+        later = send_at is not None and _aware(send_at) > now
         broadcast.status = "scheduled" if later else "planning"
-    if not later:
+    if later:
+        _plan_at(svc, broadcast_id, send_at)
+    else:
         svc.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
     return "scheduled" if later else "planning"
+
+
+def _plan_at(svc: Services, broadcast_id: int, moment: datetime | None) -> None:
+    # RQ's scheduler (in every worker) starts it on time; the recovery sweep, should Redis lose
+    # the job, within RECOVERY_INTERVAL of it.
+    if moment is not None and not svc.settings.embedded_redis:
+        svc.queues[BROADCASTS_QUEUE].enqueue_at(
+            _aware(moment), plan_broadcast, broadcast_id, job_timeout=PLAN_TIMEOUT, result_ttl=0
+        )
 
 
 def pause(svc: Services, broadcast_id: int) -> str:
@@ -189,6 +203,7 @@ def resume(svc: Services, broadcast_id: int) -> str:
         if broadcast.status != "paused":
             raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}, not paused")
         # Paused before its plan ran: plan it now (or at its time), else send what is left.
+        send_at = broadcast.send_at
         if broadcast.started_at is None:
             later = broadcast.send_at is not None and _aware(broadcast.send_at) > svc.clock()
             broadcast.status = "scheduled" if later else "planning"
@@ -197,6 +212,8 @@ def resume(svc: Services, broadcast_id: int) -> str:
         status = broadcast.status
     if status == "planning":
         svc.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
+    elif status == "scheduled":
+        _plan_at(svc, broadcast_id, send_at)
     elif status == "sending":
         svc.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
     return status
@@ -293,7 +310,9 @@ def send_test(svc: Services, campaign: str, body: str, to: str) -> TestSend:
         session.add(message)
         session.flush()
         message_id = message.id
-    send_message(message_id)
+    # Twilio's trouble leaves the row pending again, and the recovery sweep retries it.
+    with suppress(SendFailed):
+        send_message(message_id)
     with svc.db() as session:
         sent = session.get_one(Message, message_id)
         return TestSend(

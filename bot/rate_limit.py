@@ -3,10 +3,10 @@
 It is GCRA, the leaky bucket written as one number: the sender's "theoretical arrival time"
 (TAT), the moment its sends so far would have finished at exactly the allowed pace. A send of
 ``cost`` segments reserves the slot starting at max(TAT, now) and pushes TAT on by
-``cost / rate`` seconds; it may go once that slot is within ``burst`` of now. The Lua script
-runs atomically on Redis's own clock, so ten workers on ten machines share one pace and no
-clock skew between them matters. A slot is reserved only when it is at most ``max_wait``
-away, so a waiting thread never holds a reservation far into the future.
+``cost / rate`` seconds; it goes when its slot comes, so sends are spaced exactly, with no
+burst ahead of the pace. The Lua script runs atomically on Redis's own clock, so ten workers
+on ten machines share one pace and no clock skew between them matters. A slot is reserved
+only when it is at most ``max_wait`` away, so nobody holds a reservation far into the future.
 
 A carrier's 429 ("too many requests") holds every sender's thread for the seconds asked, by
 setting the same key's ``hold`` field: a worker that did not see the 429 waits too.
@@ -24,29 +24,27 @@ from redis import Redis
 MICROS = 1_000_000
 # Reserve a slot only this far ahead; a later slot is polled for instead.
 MAX_WAIT = 0.5
-# Sends may run this far ahead of the pace after a quiet spell: a tenth of a second's worth.
+# Slots are exact, but a thread starts its send a little after its slot (it wakes, the request
+# is built), so a late send can share a one-second window with ones on time: such a window may
+# hold up to this many seconds' worth of sends over the rate. The pace over a minute is exact.
 BURST_SECONDS = 0.1
-# Half of it is kept back: a thread wakes a little after its slot, and a late send must not
-# push a one-second window past the rate and the burst.
-JITTER_SECONDS = 0.05
 
-# ARGV: interval, burst, max_wait (microseconds), then the cost of each send in turn. Slots go
+# ARGV: interval, max_wait (microseconds), then the cost of each send in turn. Slots go
 # in order while each opens within max_wait; the answer is {slots taken, the wait for the
 # first send not given one (-1: none), the wait of each slot taken}.
 _RESERVE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[2])
 local stored = redis.call('HMGET', KEYS[1], 'tat', 'hold')
 local tat = tonumber(stored[1] or 0)
 local hold = tonumber(stored[2] or 0)
 local waits = {}
 local refused = -1
-for i = 4, #ARGV do
+for i = 3, #ARGV do
   local start = math.max(tat, now)
-  local wait = math.max(start - burst, hold, now) - now
+  local wait = math.max(start, hold) - now
   if wait > max_wait then
     refused = wait
     break
@@ -94,7 +92,6 @@ class RateLimit:
         self.key = f"rate:{sender}"
         self.per_second = per_second
         self._interval = MICROS / per_second
-        self._burst = (BURST_SECONDS - JITTER_SECONDS) * MICROS
         self._reserve = redis.register_script(_RESERVE)
         self._hold = redis.register_script(_HOLD)
 
@@ -111,7 +108,7 @@ class RateLimit:
         Returns the wait (seconds) of each slot taken, and how long until the first send left
         without one could have its slot (0 when every send got one). One call to Redis.
         """
-        args = [self._interval, self._burst, max(0.0, max_wait) * MICROS]
+        args = [self._interval, max(0.0, max_wait) * MICROS]
         answer = self._reserve(keys=[self.key], args=[*args, *(max(c, 1) for c in costs)])
         taken, refused = int(answer[0]), int(answer[1])
         waits = [int(wait) / MICROS for wait in answer[2 : 2 + taken]]

@@ -72,6 +72,9 @@ class TwilioSender:
             "whatsapp": WHATSAPP
             + (settings.twilio_whatsapp_number or settings.twilio_phone_number),
         }
+        # The client imports its modules on first use: do it once here, not in every thread
+        # of a broadcast at the same moment (they would queue on the import lock).
+        assert self.client.messages is not None
 
     @property
     def client(self) -> Client:

@@ -1,16 +1,18 @@
-"""A broadcast's jobs: plan it in one SQL statement, then send it a bounded slice at a time.
+"""A broadcast's jobs: plan it in SQL, then send it a bounded slice at a time.
 
 ``plan_broadcast`` writes one ``messages`` row per signer the audience keeps, in the database
-(``INSERT … SELECT``): pending for those who may get it, skipped with the reason for the rest.
-No recipient passes through Python, so a million cost the worker no memory.
+(``INSERT … SELECT`` by ranges of signatures, in one transaction): pending for those who may get
+it, skipped with the reason for the rest. No recipient passes through Python, so a million cost
+the worker no memory.
 
 ``send_broadcast_slice`` sends for at most ``slice_seconds`` and then queues the next slice, so a
 broadcast that runs for hours never holds a worker: between slices, and as soon as a reply is
 waiting, the worker takes the ``replies`` queue first. Each slice walks the pending rows by id
 in small pages, each claimed in its own short transaction (``pending -> sending``, the claim
-every send makes, see ``worker.jobs.claim``), and hands them to a pool of threads that wait for
-the sender's shared pace (``bot.rate_limit``) and call Twilio. A worker that dies mid-slice
-leaves rows ``sending``; the recovery sweep returns them to ``pending`` and queues a slice.
+every send makes, see ``worker.jobs.claim``), takes a slot for each from the sender's shared pace
+(``bot.rate_limit``) and hands it to a pool of threads, which wait for the slot and call Twilio.
+A worker that dies mid-slice leaves rows ``sending``; the recovery sweep returns them to
+``pending`` and queues a slice.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import logging
 import math
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
 from typing import Any, cast
 
 from redis.exceptions import LockError, RedisError
@@ -29,6 +32,7 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Result,
+    Table,
     case,
     exists,
     func,
@@ -48,6 +52,7 @@ from store.models import Broadcast, Message, Signature, Supporter
 from worker.jobs import Ready, claim, record, release, transmit
 
 log = logging.getLogger(__name__)
+MESSAGES = cast(Table, Message.__table__)
 
 PLAN_TIMEOUT = 3600  # seconds: a million rows take well under a minute; a slow disk, longer
 PLAN_BATCH = 100_000  # signature ids planned by one statement
@@ -70,14 +75,16 @@ def slice_seconds(job_timeout: int) -> float:
 
 
 def plan_broadcast(broadcast_id: int) -> None:
-    """Write the broadcast's messages (planning -> sending), then queue its first slice."""
+    """Write the broadcast's messages (planning, or scheduled and due -> sending), then queue
+    its first slice."""
     svc = services()
     now = svc.clock()
     with svc.db.begin() as session:
         # The claim takes the row's lock: a second run waits, then finds it planned.
+        due = (Broadcast.status == "scheduled") & (Broadcast.send_at <= now)
         broadcast = session.scalar(
             update(Broadcast)
-            .where(Broadcast.id == broadcast_id, Broadcast.status == "planning")
+            .where(Broadcast.id == broadcast_id, (Broadcast.status == "planning") | due)
             .values(status="sending", started_at=now)
             .returning(Broadcast)
         )
@@ -123,7 +130,8 @@ def plan_broadcast(broadcast_id: int) -> None:
         # million rows would take memory in proportion; a range's worth stays small.
         for low in range((first or 1) - 1, last or 0, PLAN_BATCH):
             batch = rows.where(Signature.id > low, Signature.id <= low + PLAN_BATCH)
-            planned += _rowcount(session.execute(insert(Message).from_select(columns, batch)))
+            plan = insert(MESSAGES).from_select(columns, batch)
+            planned += _rowcount(session.execute(plan.execution_options(preserve_rowcount=True)))
     log.info("broadcast %s planned: %s messages", broadcast_id, planned)
     svc.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
 
@@ -187,7 +195,9 @@ Outcome = Sent | SendFailed | None  # None: no slot before the slice's end, so n
 
 def _send(sender: Sender, ready: Ready, at: float) -> Sent | SendFailed:
     """In a pool thread: wait for the slot the slice reserved, then hand the text over."""
-    time.sleep(max(0.0, at - time.monotonic()))
+    delay = at - time.monotonic()
+    if delay > 0:  # even sleep(0) gives the interpreter away to another thread
+        time.sleep(delay)
     return transmit(sender, ready.outgoing)
 
 
@@ -211,6 +221,8 @@ class Slice:
     )
     answers: list[tuple[Ready, Outcome]] = field(default_factory=list)
     limits: dict[str, RateLimit] = field(default_factory=dict)
+    # Finished sends, as each finishes: no scan of every send in flight to find them.
+    done: SimpleQueue[Future[Sent | SendFailed]] = field(default_factory=SimpleQueue)
     exhausted: bool = False
     stopped: bool = False  # paused, canceled or finished meanwhile
 
@@ -237,9 +249,7 @@ class Slice:
                     if not self.in_flight:
                         break
                 if self.in_flight:
-                    done, _ = wait(self.in_flight, timeout=nap, return_when=FIRST_COMPLETED)
-                    for task in done:
-                        self._collect(task)
+                    self._collect_done(nap)
                 elif nap:
                     time.sleep(nap)
                 if time.monotonic() - last_record >= RECORD_EVERY or not self.in_flight:
@@ -271,19 +281,20 @@ class Slice:
                     break
                 batch.append(ready)
             limit = self._limit(channel_name)
-            left = self.deadline - time.monotonic()
             costs = [measure(ready.outgoing.body).count for ready in batch]
+            # Slots count from the moment of asking: a reply read late must not move them on.
+            asked = time.monotonic()
             try:
-                waits, refused = limit.reserve_many(costs, min(MAX_WAIT, left))
+                waits, refused = limit.reserve_many(costs, min(MAX_WAIT, self.deadline - asked))
             except RedisError:
                 log.warning("broadcast %s: no pace without Redis", self.broadcast_id)
                 self.deadline = time.monotonic()
                 return 0.05
-            now = time.monotonic()
             for delay in waits:
                 ready = self.backlog.popleft()
-                task = pool.submit(_send, self.svc.sender, ready, now + delay)
+                task = pool.submit(_send, self.svc.sender, ready, asked + delay)
                 self.in_flight[task] = (ready, limit)
+                task.add_done_callback(self.done.put)
             room -= len(waits)
             if len(waits) < len(batch):
                 return min(max(refused - MAX_WAIT, 0.001), 0.25)
@@ -295,7 +306,18 @@ class Slice:
             self.limits[name] = RateLimit(self.svc.redis, name, self.svc.settings.twilio_mps)
         return self.limits[name]
 
+    def _collect_done(self, timeout: float) -> None:
+        """Store the answers of the sends that finished, waiting up to ``timeout`` for one."""
+        try:
+            self._collect(self.done.get(timeout=timeout))
+            while True:
+                self._collect(self.done.get_nowait())
+        except Empty:
+            return
+
     def _collect(self, task: Future[Sent | SendFailed]) -> None:
+        if task not in self.in_flight:
+            return  # collected already, by the final sweep of a slice
         ready, limit = self.in_flight.pop(task)
         try:
             outcome = task.result()
@@ -341,8 +363,8 @@ class Slice:
                 )
                 .order_by(Message.id)
                 .limit(size)
-                # Two slices (a sweep's and the chain's) pass each other's rows by.
-                .with_for_update(skip_locked=True)
+                # No row lock here: the claim below takes each row only if it is still pending,
+                # so a row another slice took meanwhile is simply not returned.
             ).all()
             if not page:
                 self.exhausted = True

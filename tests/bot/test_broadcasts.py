@@ -242,6 +242,15 @@ def test_a_test_goes_to_one_phone_written_for_whoever_has_it(svc, twilio, runner
     assert "To +14045550199: Hi in!" in stranger.output  # nothing known, nothing made up
 
 
+def test_a_test_twilio_cannot_take_now_is_tried_again_later(svc, twilio, runner) -> None:
+    twilio.fail_next(1, status=503)
+    args = ["broadcast", "test", CAMPAIGN, "--message", "Hi", "--to", JANE]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "did not take it yet" in result.output
+    assert twilio.messages == []
+
+
 def test_a_test_to_an_opted_out_phone_is_not_sent(svc, twilio, runner) -> None:
     add_signers(svc, [Signer(JANE, opted_out=True)])
     result = runner.invoke(args=["broadcast", "test", CAMPAIGN, "--message", "Hi", "--to", JANE])

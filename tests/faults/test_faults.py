@@ -119,6 +119,9 @@ def test_twilio_failing_for_a_while_loses_and_doubles_nothing(client, twilio, sv
     run_jobs(svc)  # each send fails once and waits for RQ's retry
     assert twilio.requests >= 3
     scheduler = RQScheduler(list(svc.queues.values()), connection=svc.redis)
+    # The registries to watch, named here: a scheduler that has not won the queues' locks
+    # (another process may hold them) would otherwise watch none.
+    scheduler.prepare_registries(list(svc.queues))
     deadline = time.monotonic() + 30
     while len(twilio.messages) < 3 and time.monotonic() < deadline:
         time.sleep(0.5)  # the first retry comes 2 seconds later, as RQ's scheduler sees it

@@ -26,6 +26,13 @@ HOT_QUERIES = {
         "SELECT * FROM consent_events WHERE phone = '+14045550123' ORDER BY id"
     ),
     "a status callback's message by SID": "SELECT * FROM messages WHERE sid = 'SM1'",
+    "a broadcast's next pending texts": (
+        "SELECT id FROM messages WHERE broadcast_id = 1 AND status = 'pending' AND id > 0 "
+        "ORDER BY id LIMIT 200"
+    ),
+    "a broadcast's figures": (
+        "SELECT status, count(*) FROM messages WHERE broadcast_id = 1 GROUP BY status"
+    ),
 }
 
 

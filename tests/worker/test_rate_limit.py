@@ -66,11 +66,11 @@ def test_two_worker_processes_together_keep_to_one_pace(redis: Redis) -> None:
         worker.join(timeout=10)
     stamps = [s for result in results for s in result]
     assert all(len(result) > rate for result in results)  # both sent: they shared, not took turns
-    burst = rate * BURST_SECONDS
     # The processes start a moment apart; what counts is the pace from the first send on.
     span = max(stamps) - min(stamps)
-    assert abs(len(stamps) - (rate * span + burst)) <= 0.02 * rate * span + 1
-    assert busiest_second(stamps) <= rate + burst + 1
+    assert abs(len(stamps) - rate * span) <= 0.02 * rate * span + 1
+    # A thread stamps its send a moment after its slot, so a window may catch a late one.
+    assert busiest_second(stamps) <= rate + rate * BURST_SECONDS
 
 
 def test_a_429_holds_the_pace_for_everyone(redis: Redis) -> None:
@@ -97,8 +97,8 @@ def test_a_long_message_costs_each_of_its_segments(redis: Redis) -> None:
     assert limit.acquire(5, time.monotonic() + 1)
     began = time.monotonic()
     assert limit.acquire(1, time.monotonic() + 5)
-    # Five segments at ten a second: the next may go half a second later, less the burst.
-    assert 0.5 - BURST_SECONDS - 0.05 <= time.monotonic() - began <= 0.5 + 0.1
+    # Five segments at ten a second: the next may go half a second later.
+    assert 0.45 <= time.monotonic() - began <= 0.6
 
 
 def test_a_rate_must_be_positive(redis: Redis) -> None:
