@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.broadcasts import recent_broadcast
 from bot.events import event_keyword
+from bot.phone_turns import OverBudget, PhoneTurn
 from bot.services import Services
 from bot.signups import PHONES, confirm_signup, end_signup, pending_signup, sign_up_by_text
 from bot.texts import InboundText, OutboundReply
@@ -30,6 +31,7 @@ from conversations import (
     RememberLanguage,
     Reply,
     SignUp,
+    State,
     Turn,
     World,
     step,
@@ -56,12 +58,15 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
     unprocessed. Either way nothing is lost: the worker takes it up when both are back,
     and then its replies go out by the REST API instead (``answer_later``).
     """
-    if not services.throttle_allows(text):
+    try:
+        with services.phone_turn(text.phone, counted=text.body) as held:
+            applied = _converse(services, held, text, reply_now=True)
+        if applied is None:
+            return []  # A delivery we already handled: Twilio retried.
+        _enqueue_jobs(services, applied)
+    except OverBudget:
         _store_aside(services, text, status="throttled")
         return []
-    try:
-        with services.phone_lock(text.phone):
-            return _converse(services, text, reply_now=True)
     except RedisError:
         log.warning("Redis is away: storing the text from %s to answer later", text.phone)
         _store_aside(services, text, status="unprocessed")
@@ -70,19 +75,22 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         log.warning("the database is away: spooling the text from %s", text.phone)
         services.spool.push(text)
         return []
+    return [OutboundReply(m.id, m.body) for m in applied.replies]
 
 
 def answer_later(services: Services, text: InboundText) -> None:
     """Handle a text that could not be answered when it came, replying by the REST API."""
-    with services.phone_lock(text.phone):
-        _converse(services, text, reply_now=False)
+    with services.phone_turn(text.phone) as held:
+        applied = _converse(services, held, text, reply_now=False)
+    if applied is not None:
+        _enqueue_jobs(services, applied)
 
 
 def answer_stored(services: Services, message_id: int) -> None:
     """Handle the texts stored unprocessed while Redis was away, up to this one, in order."""
     with services.db() as session:
         phone = session.get_one(Message, message_id).phone
-    with services.phone_lock(phone):
+    with services.phone_turn(phone) as held:
         while True:
             with services.db.begin() as session:
                 # Claimed row by row: a text another run took is not handled twice.
@@ -111,17 +119,21 @@ def answer_stored(services: Services, message_id: int) -> None:
                     channel=message.channel,
                     received_at=message.created_at,
                 )
-                turn, applied = _step(session, services, text, reply_now=False)
-            _after_commit(services, text, turn, applied)
+                turn, applied = _step(session, services, held.state, text, reply_now=False)
+            held.advance(turn.state)
+            _enqueue_jobs(services, applied)
 
 
-def _converse(services: Services, text: InboundText, *, reply_now: bool) -> list[OutboundReply]:
+def _converse(
+    services: Services, held: PhoneTurn, text: InboundText, *, reply_now: bool
+) -> Applied | None:
+    """Store ``text`` and apply its turn in one transaction; None for a text already stored."""
     with services.db.begin() as session:
         if not _store_inbound(session, text, status="received"):
-            return []  # A delivery we already handled: Twilio retried.
-        turn, applied = _step(session, services, text, reply_now=reply_now)
-    _after_commit(services, text, turn, applied)
-    return [OutboundReply(m.id, m.body) for m in applied.replies] if reply_now else []
+            return None
+        turn, applied = _step(session, services, held.state, text, reply_now=reply_now)
+    held.advance(turn.state)
+    return applied
 
 
 @dataclass
@@ -135,9 +147,13 @@ class Applied:
 
 
 def _step(
-    session: Session, services: Services, text: InboundText, *, reply_now: bool
+    session: Session,
+    services: Services,
+    state: State | None,
+    text: InboundText,
+    *,
+    reply_now: bool,
 ) -> tuple[Turn, Applied]:
-    state = services.conversations.load(text.phone)
     # Only a text with no conversation open may answer a broadcast: spare the rest the look-up.
     answered = (
         None if state is not None else recent_broadcast(session, text.phone, text.received_at)
@@ -159,8 +175,7 @@ def _step(
     return turn, _apply(session, services, text, turn, Applied(reply_now=reply_now))
 
 
-def _after_commit(services: Services, text: InboundText, turn: Turn, applied: Applied) -> None:
-    services.conversations.save(text.phone, turn.state)
+def _enqueue_jobs(services: Services, applied: Applied) -> None:
     # Jobs go out only after the commit, so a worker always finds what it is asked about.
     for consent in applied.consents:
         services.enqueue(record_signature, consent.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 import fakeredis
 from flask import Flask, current_app
 from redis import Redis
-from redis.exceptions import RedisError
-from redis.lock import Lock
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -19,13 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalog import CatalogSource
 from bot.config import Settings
-from bot.conversation_state import ConversationStates
 from bot.database import make_engine, make_sessions
+from bot.phone_turns import PhoneTurn, PhoneTurns
 from bot.places import ZipCodes
 from bot.senders import Sender, make_sender
 from bot.spool import InboundSpool
-from bot.texts import InboundText
-from bot.throttle import PhoneThrottle
 from conversations import Campaign as CampaignFile
 from conversations import Catalog
 from conversations.parsing import is_opt_out
@@ -40,6 +37,7 @@ QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,9 +49,8 @@ class Services:
     sender: Sender
     catalogs: CatalogSource
     places: ZipCodes
-    conversations: ConversationStates
+    turns: PhoneTurns
     spool: InboundSpool
-    throttle: PhoneThrottle
     clock: Callable[[], datetime] = utcnow  # tests set the time here
     _campaign_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -69,15 +66,6 @@ class Services:
     def catalog(self) -> Catalog:
         """The campaigns as they stand now: files, overlaid with dashboard edits."""
         return self.catalogs.current()
-
-    def throttle_allows(self, text: InboundText) -> bool:
-        """Whether ``text`` is within its phone's budget; a stop request always is."""
-        try:
-            return self.throttle.allow(text.phone, self.clock().timestamp()) or is_opt_out(
-                text.body
-            )
-        except RedisError:
-            return True  # No Redis, no count: the text is stored unprocessed anyway.
 
     def enqueue(
         self,
@@ -124,15 +112,21 @@ class Services:
         return status in _WAITING
 
     @contextmanager
-    def phone_lock(self, phone: str) -> Iterator[None]:
-        """Handle one text per phone at a time, so two quick texts cannot race."""
-        lock = Lock(self.redis, f"lock:phone:{phone}", timeout=30, blocking_timeout=20)
-        if not lock.acquire():
-            raise TimeoutError(f"another text from {phone} is still being handled")
+    def phone_turn(self, phone: str, *, counted: str | None = None) -> Iterator[PhoneTurn]:
+        """Handle one text per phone at a time, so two quick texts cannot race.
+
+        A text's ``counted`` body counts against the phone's budget (``OverBudget`` past it,
+        unless it asks to stop). The conversation a committed text moved is saved as the turn
+        ends, even when a later step fails.
+        """
+        counted_at = None if counted is None else self.clock().timestamp()
+        exempt = counted is not None and is_opt_out(counted)
+        turn = self.turns.begin(phone, counted_at=counted_at, exempt=exempt)
         try:
-            yield
+            yield turn
         finally:
-            lock.release()
+            if not self.turns.end(turn):
+                log.warning("the lock on %s expired while its text was handled", phone)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -152,9 +146,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         sender=make_sender(settings),
         catalogs=CatalogSource(settings.campaigns_dir, db),
         places=ZipCodes(),
-        conversations=ConversationStates(redis, settings.conversation_ttl),
+        turns=PhoneTurns(redis, settings.conversation_ttl),
         spool=InboundSpool(redis),
-        throttle=PhoneThrottle(redis),
     )
 
 
