@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from bot.texts import InboundText, OutboundReply
 from bot.volunteers import volunteer_facts
 from conversations import (
     BroadcastReply,
+    Catalog,
     EndSignup,
     Inbound,
     Progress,
@@ -36,10 +38,9 @@ from conversations import (
     World,
     step,
 )
-from conversations.parsing import is_add, normalize_word
+from conversations.parsing import is_add, is_opt_out, normalize_word
 from store.models import ConsentEvent, Message
 from store.records import (
-    campaign_row,
     insert_ignoring_duplicates,
     reach,
     save_profile,
@@ -49,6 +50,7 @@ from store.records import (
 from worker.jobs import record_signature, send_message
 
 log = logging.getLogger(__name__)
+MESSAGES = cast(Table, Message.__table__)  # replies are written with Core, not the ORM
 
 
 def receive(services: Services, text: InboundText) -> list[OutboundReply]:
@@ -75,7 +77,7 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         log.warning("the database is away: spooling the text from %s", text.phone)
         services.spool.push(text)
         return []
-    return [OutboundReply(m.id, m.body) for m in applied.replies]
+    return applied.replies
 
 
 def answer_later(services: Services, text: InboundText) -> None:
@@ -140,7 +142,7 @@ def _converse(
 class Applied:
     """The rows a turn's effects wrote, for the work that must wait for the commit."""
 
-    replies: list[Message] = field(default_factory=list)
+    replies: list[OutboundReply] = field(default_factory=list)
     consents: list[ConsentEvent] = field(default_factory=list)
     reply_now: bool = True
     sends: list[Message] = field(default_factory=list)  # texts to others: sign-up requests
@@ -154,25 +156,41 @@ def _step(
     *,
     reply_now: bool,
 ) -> tuple[Turn, Applied]:
+    catalog = services.catalog
+    word = normalize_word(text.body)
     # Only a text with no conversation open may answer a broadcast: spare the rest the look-up.
     answered = (
         None if state is not None else recent_broadcast(session, text.phone, text.received_at)
     )
     world = World(
-        services.catalog,
+        catalog,
         supporter_facts(session, text.phone),
         services.places,
         carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
         phones=PHONES,
-        event=event_keyword(session, normalize_word(text.body)),
+        # A campaign's keyword wins over any event's: spare it the look-up.
+        event=None if catalog.by_keyword(word) is not None else event_keyword(session, word),
         # Only an ADD reads it: spare every other text the look-up.
         volunteer=volunteer_facts(session, text.phone) if is_add(text.body) else None,
-        pending_signup=pending_signup(session, text.phone, text.received_at),
+        pending_signup=(
+            pending_signup(session, text.phone, text.received_at)
+            if _may_answer_a_signup(catalog, state, text)
+            else None
+        ),
         recent_broadcast=None if answered is None else answered[1],
     )
     inbound = Inbound(text.body, text.channel, text.carrier_keyword)
     turn = step(state, inbound, world)
     return turn, _apply(session, services, text, turn, Applied(reply_now=reply_now))
+
+
+def _may_answer_a_signup(catalog: Catalog, state: State | None, text: InboundText) -> bool:
+    # The engine reads a sign-up awaiting YES with no conversation open (or one whose campaign
+    # closed), and ends it on a stop request: spare texts mid-conversation the look-up.
+    if state is None or text.carrier_keyword == "STOP" or is_opt_out(text.body):
+        return True
+    campaign = catalog.by_slug(state.campaign)
+    return campaign is None or not campaign.active
 
 
 def _enqueue_jobs(services: Services, applied: Applied) -> None:
@@ -181,7 +199,7 @@ def _enqueue_jobs(services: Services, applied: Applied) -> None:
         services.enqueue(record_signature, consent.id)
     if not applied.reply_now:
         for reply in applied.replies:
-            services.enqueue(send_message, reply.id)
+            services.enqueue(send_message, reply.message_id)
     for message in applied.sends:
         services.enqueue(send_message, message.id)
 
@@ -218,9 +236,10 @@ def _store_inbound(session: Session, text: InboundText, *, status: str) -> bool:
 def _apply(
     session: Session, services: Services, text: InboundText, turn: Turn, applied: Applied
 ) -> Applied:
+    replies: list[str] = []
     for effect in turn.effects:
         if isinstance(effect, Reply):
-            applied.replies.append(_reply(text, effect, now=applied.reply_now))
+            replies.append(effect.text)
         elif isinstance(effect, RecordSignature):
             consent = _consent(session, services, text, effect)
             applied.consents.append(consent)
@@ -228,7 +247,7 @@ def _apply(
                 confirm_signup(session, effect.signup, consent)
         elif isinstance(effect, SignUp):
             added, answer = sign_up_by_text(session, services.catalog, effect, text.received_at)
-            applied.replies.append(_reply(text, Reply(answer), now=applied.reply_now))
+            replies.append(answer)
             if added.message is not None:
                 applied.sends.append(added.message)
         elif isinstance(effect, EndSignup):
@@ -243,9 +262,9 @@ def _apply(
             reach(session, services.campaign_id(session, campaign), text.phone, effect.step)
         elif isinstance(effect, BroadcastReply):
             _file_broadcast_reply(session, text, effect)
-    session.add_all(applied.replies)
     session.add_all(applied.consents)
     session.flush()
+    applied.replies = _store_replies(session, text, replies, now=applied.reply_now)
     return applied
 
 
@@ -281,18 +300,29 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
     )
 
 
-def _reply(text: InboundText, reply: Reply, *, now: bool) -> Message:
+def _store_replies(
+    session: Session, text: InboundText, bodies: list[str], *, now: bool
+) -> list[OutboundReply]:
     # Twilio carries a TwiML reply: stored as sending until its status callback names its SID.
     # A late one goes by the REST API, pending like any other send.
-    return Message(
-        direction="out",
-        phone=text.phone,
-        channel=text.channel,
-        body=reply.text,
-        status="sending" if now else "pending",
-        kind="reply",
-        in_reply_at=text.received_at,
-    )
+    if not bodies:
+        return []
+    rows = [
+        {
+            "direction": "out",
+            "phone": text.phone,
+            "channel": text.channel,
+            "body": body,
+            "status": "sending" if now else "pending",
+            "kind": "reply",
+            "in_reply_at": text.received_at,
+        }
+        for body in bodies
+    ]
+    # One INSERT with the ids returned in order, where the ORM's unit of work costs far more.
+    insert_rows = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+    ids = session.execute(insert_rows, rows).scalars().all()
+    return [OutboundReply(id, body) for id, body in zip(ids, bodies, strict=True)]
 
 
 def _consent(
@@ -301,12 +331,11 @@ def _consent(
     # The durable record of the YES: the signature job, or the recovery sweep, works from it.
     campaign = services.catalog.by_slug(effect.campaign)
     assert campaign is not None
-    supporter = save_profile(session, text.phone, effect.name, effect.place, effect.language)
-    session.flush()
+    supporter_id = save_profile(session, text.phone, effect.name, effect.place, effect.language)
     return ConsentEvent(
-        supporter_id=supporter.id,
+        supporter_id=supporter_id,
         phone=text.phone,
-        campaign_id=campaign_row(session, campaign).id,
+        campaign_id=services.campaign_id(session, campaign),
         kind="opt_in",
         channel=text.channel,
         disclosure=effect.disclosure,

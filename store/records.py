@@ -18,14 +18,26 @@ from store.models import Campaign, FunnelStep, Signature, Supporter, utcnow
 
 def supporter_facts(session: Session, phone: str) -> SupporterFacts:
     """What the engine may know about ``phone``: profile and signed campaigns."""
-    supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
-    if supporter is None:
+    # One statement: the profile on every row, with one row per signed campaign (or none).
+    rows = session.execute(
+        select(
+            Supporter.name,
+            Supporter.zip_code,
+            Supporter.city,
+            Supporter.state,
+            Supporter.time_zone,
+            Supporter.language,
+            Supporter.opted_out_at,
+            Campaign.slug,
+        )
+        .outerjoin(Signature, Signature.supporter_id == Supporter.id)
+        .outerjoin(Campaign, Campaign.id == Signature.campaign_id)
+        .where(Supporter.phone == phone)
+    ).all()
+    if not rows:
         return SupporterFacts()
-    signed = session.scalars(
-        select(Campaign.slug)
-        .join(Signature, Signature.campaign_id == Campaign.id)
-        .where(Signature.supporter_id == supporter.id)
-    )
+    supporter = rows[0]
+    signed = {row.slug for row in rows if row.slug is not None}
     place = None
     if supporter.zip_code and supporter.city and supporter.state and supporter.time_zone:
         place = Place(supporter.zip_code, supporter.city, supporter.state, supporter.time_zone)
@@ -52,16 +64,26 @@ def supporter_row(session: Session, phone: str) -> Supporter:
     return supporter
 
 
-def save_profile(session: Session, phone: str, name: str, place: Place, language: str) -> Supporter:
-    """Create or update the supporter for ``phone`` with what they told us."""
-    supporter = supporter_row(session, phone)
-    supporter.name = name
-    supporter.zip_code = place.zip_code
-    supporter.city = place.city
-    supporter.state = place.state
-    supporter.time_zone = place.time_zone
-    supporter.language = language
-    return supporter
+def save_profile(session: Session, phone: str, name: str, place: Place, language: str) -> int:
+    """Create or update the supporter for ``phone`` with what they told us; return its id."""
+    profile = {
+        "name": name,
+        "zip_code": place.zip_code,
+        "city": place.city,
+        "state": place.state,
+        "time_zone": place.time_zone,
+        "language": language,
+    }
+    # One upsert, where reading the row first and then inserting or updating it takes three.
+    statement = (
+        _insert(session)(Supporter)
+        .values(phone=phone, **profile)
+        .on_conflict_do_update(
+            index_elements=[Supporter.phone], set_=profile | {"updated_at": utcnow()}
+        )
+        .returning(Supporter.id)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def campaign_row(session: Session, campaign: CampaignFile) -> Campaign:
@@ -86,7 +108,11 @@ def reach(session: Session, campaign_id: int, phone: str, step: str) -> None:
 
 def insert_ignoring_duplicates(session: Session, model: Any, values: dict[str, Any]) -> bool:
     """Insert one row unless a unique constraint already holds it; say whether it went in."""
+    statement = _insert(session)(model).values(**values).on_conflict_do_nothing()
+    return session.execute(statement.returning(model.id)).first() is not None
+
+
+def _insert(session: Session) -> Any:
+    # The dialect's own INSERT, which knows ON CONFLICT.
     dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return session.execute(statement).first() is not None
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert

@@ -158,6 +158,24 @@ def test_a_stop_ends_it_and_nothing_more_is_sent(maria, jane, run_jobs, svc) -> 
     assert len(jane.texts_received()) == 1
 
 
+def test_a_stop_in_the_middle_of_a_conversation_still_ends_it(maria, jane, run_jobs, svc) -> None:
+    maria.text("ADD 404-555-0123 Jane Doe 30303")
+    run_jobs()
+    assert "What's your full name?" in jane.text("FACES")[0]  # a conversation of her own
+    assert "unsubscribed" in jane.text("STOP")[0]
+    assert [s.status for s in signups(svc)] == ["stopped"]
+
+
+def test_a_yes_in_the_middle_of_a_conversation_answers_the_conversation(
+    maria, jane, run_jobs, svc
+) -> None:
+    maria.text("ADD 404-555-0123 Jane Doe 30303")
+    run_jobs()
+    jane.text("FACES")
+    jane.text("yes")  # her name, as the conversation asked, not the sign-up's answer
+    assert [s.status for s in signups(svc)] == ["awaiting_yes"]
+
+
 def test_a_request_older_than_the_time_allowed_is_no_longer_confirmed(
     maria, jane, run_jobs, svc
 ) -> None:
