@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience, AudienceError, check_template, count, personalize, sample
@@ -327,22 +327,27 @@ def send_test(svc: Services, campaign: str, body: str, to: str) -> TestSend:
         )
 
 
+# Built once: the webhook runs it for every text that opens no conversation.
+_RECENT_BROADCAST = (
+    select(Message.broadcast_id, Campaign.slug)
+    .join(Campaign, Campaign.id == Message.campaign_id)
+    .where(
+        Message.phone == bindparam("phone"),
+        Message.direction == "out",
+        Message.broadcast_id.is_not(None),
+        Message.sid.is_not(None),
+        Message.status.not_in(FAILED),
+        Message.updated_at >= bindparam("since"),
+    )
+    .order_by(Message.id.desc())
+    .limit(1)
+)
+
+
 def recent_broadcast(session: Session, phone: str, now: datetime) -> tuple[int, str] | None:
     """The broadcast (id, campaign slug) that last reached ``phone`` within the reply window."""
-    reached = session.execute(
-        select(Message.broadcast_id, Campaign.slug)
-        .join(Campaign, Campaign.id == Message.campaign_id)
-        .where(
-            Message.phone == phone,
-            Message.direction == "out",
-            Message.broadcast_id.is_not(None),
-            Message.sid.is_not(None),
-            Message.status.not_in(FAILED),
-            Message.updated_at >= now - REPLY_WINDOW,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
+    since = now - REPLY_WINDOW
+    reached = session.execute(_RECENT_BROADCAST, {"phone": phone, "since": since}).first()
     if reached is None or reached.broadcast_id is None:
         return None
     return reached.broadcast_id, reached.slug

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from conversations import Catalog, EventKeyword
@@ -98,14 +98,18 @@ def event_by_slug(session: Session, slug: str) -> Event:
     return event
 
 
+# Built once: the webhook runs it for every lone word that is no campaign's keyword.
+_EVENT_BY_KEYWORD = (
+    select(Event.slug, Campaign.slug)
+    .join(Campaign, Campaign.id == Event.campaign_id)
+    .where(Event.keyword == bindparam("keyword"))
+)
+
+
 def event_keyword(session: Session, word: str) -> EventKeyword | None:
     """The event whose keyword is ``word`` (a normalized text), for the engine."""
     # Most texts are names, ZIP codes and answers: only a lone word can be a keyword.
     if not word.isalnum() or len(word) > MAX_KEYWORD:
         return None
-    found = session.execute(
-        select(Event.slug, Campaign.slug)
-        .join(Campaign, Campaign.id == Event.campaign_id)
-        .where(Event.keyword == word.upper())
-    ).first()
+    found = session.execute(_EVENT_BY_KEYWORD, {"keyword": word.upper()}).first()
     return None if found is None else EventKeyword(found[0], found[1])

@@ -50,7 +50,10 @@ from store.records import (
 from worker.jobs import record_signature, send_message
 
 log = logging.getLogger(__name__)
-MESSAGES = cast(Table, Message.__table__)  # replies are written with Core, not the ORM
+MESSAGES = cast(Table, Message.__table__)
+# One INSERT for a turn's replies, built once, with the ids returned in order: the ORM's unit
+# of work and building the statement anew cost more than PostgreSQL's part.
+INSERT_REPLIES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 def receive(services: Services, text: InboundText) -> list[OutboundReply]:
@@ -319,9 +322,7 @@ def _store_replies(
         }
         for body in bodies
     ]
-    # One INSERT with the ids returned in order, where the ORM's unit of work costs far more.
-    insert_rows = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
-    ids = session.execute(insert_rows, rows).scalars().all()
+    ids = session.execute(INSERT_REPLIES, rows).scalars().all()
     return [OutboundReply(id, body) for id, body in zip(ids, bodies, strict=True)]
 
 

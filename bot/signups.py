@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.phones import PhoneNumbers, national
@@ -255,26 +255,30 @@ def sign_up_by_text(
     return added, answer
 
 
+# Built once: the webhook runs it for every text with no conversation open.
+_PENDING_SIGNUP = (
+    select(Signup, Campaign.slug, Event.slug)
+    .join(Event, Event.id == Signup.event_id)
+    .join(Campaign, Campaign.id == Event.campaign_id)
+    .where(
+        Signup.phone == bindparam("phone"),
+        Signup.status == "awaiting_yes",
+        Signup.created_at > bindparam("since"),
+        ~exists().where(
+            Signature.campaign_id == Campaign.id,
+            Signature.supporter_id == Supporter.id,
+            Supporter.phone == bindparam("phone"),
+        ),
+    )
+    .order_by(Signup.id.desc())
+    .limit(1)
+)
+
+
 def pending_signup(session: Session, phone: str, now: datetime) -> PendingSignup | None:
     """The latest sign-up awaiting this phone's YES, for a campaign it has not signed."""
-    signed = exists().where(
-        Signature.campaign_id == Campaign.id,
-        Signature.supporter_id == Supporter.id,
-        Supporter.phone == phone,
-    )
-    found = session.execute(
-        select(Signup, Campaign.slug, Event.slug)
-        .join(Event, Event.id == Signup.event_id)
-        .join(Campaign, Campaign.id == Event.campaign_id)
-        .where(
-            Signup.phone == phone,
-            Signup.status == "awaiting_yes",
-            Signup.created_at > now - SIGNUP_VALID,
-            ~signed,
-        )
-        .order_by(Signup.id.desc())
-        .limit(1)
-    ).first()
+    since = now - SIGNUP_VALID
+    found = session.execute(_PENDING_SIGNUP, {"phone": phone, "since": since}).first()
     if found is None:
         return None
     signup, campaign, event = found
