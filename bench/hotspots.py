@@ -28,7 +28,7 @@ WEB_STEPS = [
     ("phone's turn begins (Redis: budget, lock, state)", "PhoneTurns.begin", "bot/phone_turns.py"),
     ("phone's turn ends (Redis: state saved, lock freed)", "PhoneTurns.end", "bot/phone_turns.py"),
     ("transaction begin and commit", "_converse", "bot/inbox.py"),
-    ("store the inbound text (pool pre-ping, savepoint, INSERT)", "_store_inbound", "bot/inbox.py"),
+    ("store the inbound text (INSERT … ON CONFLICT DO NOTHING)", "_store_inbound", "bot/inbox.py"),
     ("supporter_facts (one SELECT: profile, signed)", "supporter_facts", "store/records.py"),
     ("conversation engine step", "step", "conversations/engine.py"),
     ("apply effects (funnel row, other effects)", "_apply", "bot/inbox.py"),

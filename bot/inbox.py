@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.broadcasts import recent_broadcast
+from bot.database import once_more_if_dropped
 from bot.events import event_keyword
 from bot.phone_turns import OverBudget, PhoneTurn
 from bot.services import Services
@@ -133,10 +134,17 @@ def _converse(
     services: Services, held: PhoneTurn, text: InboundText, *, reply_now: bool
 ) -> Applied | None:
     """Store ``text`` and apply its turn in one transaction; None for a text already stored."""
-    with services.db.begin() as session:
-        if not _store_inbound(session, text, status="received"):
-            return None
-        turn, applied = _step(session, services, held.state, text, reply_now=reply_now)
+
+    def in_one_transaction() -> tuple[Turn, Applied] | None:
+        with services.db.begin() as session:
+            if not _store_inbound(session, text, status="received"):
+                return None
+            return _step(session, services, held.state, text, reply_now=reply_now)
+
+    done = once_more_if_dropped(in_one_transaction)
+    if done is None:
+        return None
+    turn, applied = done
     held.advance(turn.state)
     return applied
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.database import once_more_if_dropped
 from bot.inbox import receive
 from bot.services import services
 from bot.suppression import note_carrier_error
@@ -55,18 +56,23 @@ def delivery_status() -> Response:
     if not _storable_sid(sid):
         abort(400, "MessageSid is not a message SID")
     svc = services()
-    with svc.db.begin() as session:
-        message_id = _in_range(request.args.get("message_id", type=int), BIGINT_LIMIT)
-        message = _outbound(session, sid, message_id)
-        if message is None:
-            log.info("status %s for a message we do not know: %s", status, sid)
-        else:
+    message_id = _in_range(request.args.get("message_id", type=int), BIGINT_LIMIT)
+    error_code = _in_range(form.get("ErrorCode", type=int), INTEGER_LIMIT)
+
+    def record() -> None:
+        with svc.db.begin() as session:
+            message = _outbound(session, sid, message_id)
+            if message is None:
+                log.info("status %s for a message we do not know: %s", status, sid)
+                return
             message.sid = sid
             message.status = advance(message.status, status)
-            error_code = _in_range(form.get("ErrorCode", type=int), INTEGER_LIMIT)
             if error_code:
                 message.error_code = error_code
                 note_carrier_error(session, message, error_code, svc.clock())
+
+    # Twilio does not send a status again: a lost one would leave its text looking unsent.
+    once_more_if_dropped(record)
     return Response(status=200)
 
 

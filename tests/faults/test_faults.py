@@ -1,8 +1,9 @@
 """Faults on the worst day: a flood from one phone, Redis restarted empty, PostgreSQL away,
-Twilio failing for a while, Twilio delivering the same webhook twice.
+PostgreSQL dropping the pool's connections, Twilio failing for a while, Twilio delivering the
+same webhook twice.
 
 Each fault is real: a redis-server of the test's own is killed and restarted empty; the
-database is reached through a TCP proxy the test cuts.
+database is reached through a TCP proxy the test cuts, or ends the pool's sessions itself.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BOT_NUMBER, Phone
+from conftest import BOT_NUMBER, Phone, post_signed
 from flask import Flask
 from redis import Redis
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from tcp_proxy import Proxy
 from test_processes import free_port, wait_for
 
-from bot import create_app
+from bot import create_app, database
 from bot.services import Services, services
 from store.models import Message, Signature
 from worker.recovery import drain_spool, requeue_unfinished
@@ -221,3 +222,49 @@ def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_u
             # The consent question came by the REST API, then the confirmation.
             assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
             assert inbound_count(svc, ALICE) == 4
+
+
+def drop_every_connection(database_url: str) -> None:
+    """End every session on the test database, as a restart or a failover would."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    engine.dispose()
+
+
+def test_a_connection_dropped_since_its_last_text_is_replaced_and_the_text_answered(
+    phone, svc, database_url, caplog
+) -> None:
+    phone.text("FACES")
+    drop_every_connection(database_url)
+    assert phone.text("Jane Doe") != []  # answered at once, not spooled
+    assert len(svc.spool) == 0
+    assert "trying once more" in caplog.text  # the pooled connection was not pinged
+
+
+def test_a_connection_idle_for_a_while_is_pinged_before_use(
+    phone, svc, database_url, caplog, monkeypatch
+) -> None:
+    phone.text("FACES")
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    drop_every_connection(database_url)
+    assert phone.text("Jane Doe") != []
+    assert len(svc.spool) == 0
+    assert "trying once more" not in caplog.text  # the ping found it gone first
+
+
+def test_a_delivery_report_on_a_dropped_connection_is_still_recorded(
+    phone, client, twilio, svc, database_url
+) -> None:
+    phone.text("FACES")  # its reply is message 2
+    drop_every_connection(database_url)
+    params = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered", "To": phone.number}
+    response = post_signed(client, twilio.auth_token, "/sms/status?message_id=2", params)
+    assert response.status_code == 200
+    with svc.db() as session:
+        assert session.get_one(Message, 2).status == "delivered"
