@@ -134,12 +134,17 @@ def _decode(raw: bytes) -> State | None:
 
 
 def _budget_key(phone: str, counted_at: float | None) -> str:
-    return f"throttle:{phone}:{int((counted_at or 0) // WINDOW_SECONDS)}"
+    return f"throttle:{_tag(phone)}:{int((counted_at or 0) // WINDOW_SECONDS)}"
 
 
 def _lock_key(phone: str) -> str:
-    return f"lock:phone:{phone}"
+    return f"lock:phone:{_tag(phone)}"
 
 
 def _conversation_key(phone: str) -> str:
-    return f"conversation:{phone}"
+    return f"conversation:{_tag(phone)}"
+
+
+def _tag(phone: str) -> str:
+    # A Redis Cluster hash tag: a phone's keys share one slot, so one script may touch them all.
+    return "{" + phone + "}"

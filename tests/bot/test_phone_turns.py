@@ -80,15 +80,15 @@ def test_a_turn_that_moved_nothing_leaves_the_conversation_alone(
     first = turns.begin(JANE)
     first.advance(ASKING_ZIP)
     turns.end(first)
-    redis.expire(f"conversation:{JANE}", 100)
+    redis.expire(f"conversation:{{{JANE}}}", 100)
     turns.end(turns.begin(JANE))  # a retried delivery: nothing committed
-    assert 0 < redis.ttl(f"conversation:{JANE}") <= 100
+    assert 0 < redis.ttl(f"conversation:{{{JANE}}}") <= 100
 
 
 def test_a_conversation_from_an_older_release_starts_afresh(
     turns: PhoneTurns, redis: Redis
 ) -> None:
-    redis.set(f"conversation:{JANE}", '{"stage": "no such stage"}')
+    redis.set(f"conversation:{{{JANE}}}", '{"stage": "no such stage"}')
     assert turns.begin(JANE).state is None
 
 
@@ -125,7 +125,7 @@ def test_only_the_turn_holding_the_lock_releases_it(
 ) -> None:
     monkeypatch.setattr(phone_turns, "WAIT_SECONDS", 0.3)
     stale = turns.begin(JANE)
-    redis.delete(f"lock:phone:{JANE}")  # as if it expired while the first text stalled
+    redis.delete(f"lock:phone:{{{JANE}}}")  # as if it expired while the first text stalled
     current = turns.begin(JANE)
     assert not turns.end(stale)
     with pytest.raises(TimeoutError):
@@ -136,4 +136,4 @@ def test_only_the_turn_holding_the_lock_releases_it(
 
 def test_a_lock_expires_if_its_holder_dies(turns: PhoneTurns, redis: Redis) -> None:
     turns.begin(JANE)
-    assert 0 < redis.pttl(f"lock:phone:{JANE}") <= phone_turns.LOCK_MS
+    assert 0 < redis.pttl(f"lock:phone:{{{JANE}}}") <= phone_turns.LOCK_MS
