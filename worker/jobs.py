@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.audience import personalize
 from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
-from bot.services import services
+from bot.services import Services, services
 from bot.suppression import note_carrier_error, reason_to_skip
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
@@ -38,66 +38,76 @@ WHATSAPP_SESSION = timedelta(hours=24)
 
 
 def record_signature(consent_event_id: int) -> None:
-    """Sign the campaign for the YES recorded in this consent event, then queue the confirmation."""
-    svc = services()
+    """Sign the campaign for the YES recorded in this consent event, then send the confirmation."""
     try:
-        with svc.db.begin() as session:
-            event = session.get_one(ConsentEvent, consent_event_id)
-            assert event.campaign_id is not None
-            already = session.scalar(
-                select(Signature.id).where(
-                    Signature.campaign_id == event.campaign_id,
-                    Signature.supporter_id == event.supporter_id,
-                )
-            )
-            if already is not None:
-                return
-            # The row lock this takes numbers signers exactly, even with many workers.
-            number = session.execute(
-                update(Campaign)
-                .where(Campaign.id == event.campaign_id)
-                .values(signature_count=Campaign.signature_count + 1)
-                .returning(Campaign.signature_count, Campaign.slug)
-            ).one()
-            supporter = session.get_one(Supporter, event.supporter_id)
-            campaign = svc.catalog.by_slug(number.slug)
-            assert campaign is not None
-            confirmation = Message(
-                direction="out",
-                phone=supporter.phone,
-                channel=event.channel,
-                body=campaign.say(
-                    supporter.language,
-                    "confirmation",
-                    first_name=first_name(supporter.name or ""),
-                    number=f"{number.signature_count:,}",
-                    keyword=campaign.keyword_in(supporter.language),
-                ),
-                status="pending",
-                kind="confirmation",
-                campaign_id=event.campaign_id,
-                in_reply_at=event.created_at,
-            )
-            session.add(confirmation)
-            session.flush()
-            session.add(
-                Signature(
-                    campaign_id=event.campaign_id,
-                    supporter_id=event.supporter_id,
-                    consent_event_id=event.id,
-                    number=number.signature_count,
-                    signed_at=event.created_at,
-                    source=event.source or event.channel,
-                    consent_text=event.disclosure or "",
-                    message_sid=event.message_sid,
-                    confirmation_id=confirmation.id,
-                )
-            )
+        confirmation_id = _sign(services(), consent_event_id)
     except IntegrityError:
-        # Another run of this job signed first; the unique constraint kept it to one.
+        # Another run of this job signed first; the unique constraint kept it to one, and that
+        # run sends the confirmation (or the recovery sweep does, if it died).
         log.info("consent event %s was already signed", consent_event_id)
         return
-    svc.enqueue(send_message, confirmation.id)
+    if confirmation_id is not None:
+        # Sent here rather than by a job of its own: one job per signer, not two. A run that
+        # died before this, or a retry after the carrier said "later", finds the signature
+        # and its confirmation still pending, and sends it; the claim keeps it to one text.
+        send_message(confirmation_id)
+
+
+def _sign(svc: Services, consent_event_id: int) -> int | None:
+    """Store the signature and its pending confirmation, once; return the confirmation's id."""
+    with svc.db.begin() as session:
+        event = session.get_one(ConsentEvent, consent_event_id)
+        assert event.campaign_id is not None
+        already = session.execute(
+            select(Signature.confirmation_id).where(
+                Signature.campaign_id == event.campaign_id,
+                Signature.supporter_id == event.supporter_id,
+            )
+        ).one_or_none()
+        if already is not None:
+            return already.confirmation_id
+        # The row lock this takes numbers signers exactly, even with many workers.
+        number = session.execute(
+            update(Campaign)
+            .where(Campaign.id == event.campaign_id)
+            .values(signature_count=Campaign.signature_count + 1)
+            .returning(Campaign.signature_count, Campaign.slug)
+        ).one()
+        supporter = session.get_one(Supporter, event.supporter_id)
+        campaign = svc.catalog.by_slug(number.slug)
+        assert campaign is not None
+        confirmation = Message(
+            direction="out",
+            phone=supporter.phone,
+            channel=event.channel,
+            body=campaign.say(
+                supporter.language,
+                "confirmation",
+                first_name=first_name(supporter.name or ""),
+                number=f"{number.signature_count:,}",
+                keyword=campaign.keyword_in(supporter.language),
+            ),
+            status="pending",
+            kind="confirmation",
+            campaign_id=event.campaign_id,
+            in_reply_at=event.created_at,
+        )
+        session.add(confirmation)
+        session.flush()
+        session.add(
+            Signature(
+                campaign_id=event.campaign_id,
+                supporter_id=event.supporter_id,
+                consent_event_id=event.id,
+                number=number.signature_count,
+                signed_at=event.created_at,
+                source=event.source or event.channel,
+                consent_text=event.disclosure or "",
+                message_sid=event.message_sid,
+                confirmation_id=confirmation.id,
+            )
+        )
+        return confirmation.id
 
 
 def send_message(message_id: int) -> None:
