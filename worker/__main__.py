@@ -6,10 +6,9 @@ import gc
 import logging
 import threading
 
-from rq.worker import SimpleWorker
-
 from bot import create_app
 from bot.services import Services, services
+from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
 
 log = logging.getLogger("worker")
@@ -48,9 +47,12 @@ def main() -> None:
         gc.freeze()
         stop = threading.Event()
         threading.Thread(target=sweep_forever, args=(svc, stop), daemon=True).start()
-        # SimpleWorker runs jobs in this process: no fork per job, and the app context,
-        # database pool and Twilio client are set up once instead of for every text.
-        worker = SimpleWorker(list(svc.queues.values()), connection=svc.redis)
+        # A SimpleWorker runs jobs in this process: no fork per job, and the app context,
+        # database pool and Twilio client are set up once instead of for every text. The job
+        # id names the function and row; the description would log it again with its arguments.
+        worker = LeanWorker(
+            list(svc.queues.values()), connection=svc.redis, log_job_description=False
+        )
         try:
             worker.work(with_scheduler=True)
         finally:

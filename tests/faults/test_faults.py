@@ -19,7 +19,6 @@ from conftest import BOT_NUMBER, Phone
 from flask import Flask
 from redis import Redis
 from rq.scheduler import RQScheduler
-from rq.worker import SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from tcp_proxy import Proxy
@@ -28,6 +27,7 @@ from test_processes import free_port, wait_for
 from bot import create_app
 from bot.services import Services, services
 from store.models import Message, Signature
+from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
 
 ALICE, BOB, CAROL = "+14045550131", "+14045550132", "+14045550133"
@@ -46,7 +46,7 @@ def inbound_count(svc: Services, phone: str, status: str | None = None) -> int:
 
 
 def run_jobs(svc: Services) -> None:
-    SimpleWorker(list(svc.queues.values()), connection=svc.redis).work(
+    LeanWorker(list(svc.queues.values()), connection=svc.redis).work(
         burst=True, with_scheduler=False
     )
 
