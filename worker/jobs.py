@@ -56,16 +56,20 @@ def record_signature(consent_event_id: int) -> None:
 def _sign(svc: Services, consent_event_id: int) -> int | None:
     """Store the signature and its pending confirmation, once; return the confirmation's id."""
     with svc.db.begin() as session:
-        event = session.get_one(ConsentEvent, consent_event_id)
-        assert event.campaign_id is not None
-        already = session.execute(
-            select(Signature.confirmation_id).where(
-                Signature.campaign_id == event.campaign_id,
-                Signature.supporter_id == event.supporter_id,
+        # The event, its supporter and any signature already stored, in one round trip.
+        event, supporter, signed, confirmation_id = session.execute(
+            select(ConsentEvent, Supporter, Signature.id, Signature.confirmation_id)
+            .join(Supporter, Supporter.id == ConsentEvent.supporter_id)
+            .outerjoin(
+                Signature,
+                (Signature.campaign_id == ConsentEvent.campaign_id)
+                & (Signature.supporter_id == ConsentEvent.supporter_id),
             )
-        ).one_or_none()
-        if already is not None:
-            return already.confirmation_id
+            .where(ConsentEvent.id == consent_event_id)
+        ).one()
+        assert event.campaign_id is not None
+        if signed is not None:
+            return confirmation_id
         # The row lock this takes numbers signers exactly, even with many workers.
         number = session.execute(
             update(Campaign)
@@ -73,7 +77,6 @@ def _sign(svc: Services, consent_event_id: int) -> int | None:
             .values(signature_count=Campaign.signature_count + 1)
             .returning(Campaign.signature_count, Campaign.slug)
         ).one()
-        supporter = session.get_one(Supporter, event.supporter_id)
         campaign = svc.catalog.by_slug(number.slug)
         assert campaign is not None
         confirmation = Message(
