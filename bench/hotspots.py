@@ -40,7 +40,6 @@ WEB_STEPS = [
 JOB_STEPS = [
     ("RQ worker loop (dequeue, registries, results, heartbeats)", "BaseWorker.work", "rq/"),
     ("record_signature", "record_signature", "worker/jobs.py"),
-    ("record_signature: queue send_message (RQ)", "Services.enqueue", "bot/services.py"),
     ("send_message", "send_message", "worker/jobs.py"),
     ("send_message: may it go? (suppression, quiet hours)", "_may_send", "worker/jobs.py"),
     ("send_message: the twilio client's HTTP call", "TwilioSender.send", "bot/senders.py"),

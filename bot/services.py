@@ -82,8 +82,9 @@ class Services:
             "job_id": job_id,
             "retry": JOB_RETRY,
             "unique": True,
-            # The database holds every outcome; keeping results in Redis costs writes.
-            "result_ttl": 0,
+            # The database holds every outcome, so a result lives a second. Not 0: RQ deletes a
+            # job with none by reading its status and executions back, 7 round trips a job.
+            "result_ttl": 1,
             "job_timeout": timeout or self.settings.job_timeout,
         }
         try:

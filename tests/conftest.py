@@ -15,7 +15,6 @@ from fake_twilio import FakeTwilio
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
-from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from twilio_signing import signed_headers
@@ -24,6 +23,7 @@ from bot import create_app
 from bot.database import upgrade
 from bot.services import Services, services
 from store.models import Base
+from worker.lean import LeanWorker
 
 DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/petition_bot_test"
@@ -169,7 +169,7 @@ def run_jobs(svc: Services) -> Any:
     """Run every queued job to the end, in this process, as a worker would."""
 
     def run() -> None:
-        SimpleWorker(list(svc.queues.values()), connection=svc.redis).work(
+        LeanWorker(list(svc.queues.values()), connection=svc.redis).work(
             burst=True, with_scheduler=False
         )
 

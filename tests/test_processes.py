@@ -119,6 +119,19 @@ class Stack:
                 process.wait()
 
 
+def children_of(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"  # a zombie is dead, only not reaped
+
+
 @pytest.fixture
 def stack(app, database_url: str, twilio: FakeTwilio) -> Iterator[Stack]:
     running = Stack(database_url, twilio)
@@ -139,8 +152,12 @@ def test_a_worker_killed_mid_run_loses_no_signature_and_doubles_at_most_one_text
     twilio.latency = 0.2
     first = stack.start_worker()
     wait_for(lambda: len(twilio.messages) >= 3, 60, "the first confirmations")
+    children = children_of(first.pid)  # RQ's scheduler
+    assert children
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
+    # Killed with it: an orphan would hold its copies of the worker's database connections.
+    wait_for(lambda: not any(alive(pid) for pid in children), 10, "its children to die")
     stack.start_worker()
 
     def all_confirmed() -> bool:

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
+import os
+import signal
+import sys
 import threading
-
-from rq.worker import SimpleWorker
 
 from bot import create_app
 from bot.services import Services, services
+from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
 
 log = logging.getLogger("worker")
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_the_worker(worker_pid: int) -> None:
+    """In a process the worker forks (RQ's scheduler): be killed when the worker dies.
+
+    A child outliving a SIGKILLed worker would keep the copies of its database connections
+    open, and with them whatever the worker's transaction held (a campaign's row lock stalls
+    every signature) until someone found and killed it.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != worker_pid:  # it died before the line above
+        os._exit(1)
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
@@ -46,11 +63,17 @@ def main() -> None:
         # stall a broadcast's sending threads into a burst.
         gc.collect()
         gc.freeze()
+        if sys.platform == "linux":
+            worker_pid = os.getpid()
+            os.register_at_fork(after_in_child=lambda: die_with_the_worker(worker_pid))
         stop = threading.Event()
         threading.Thread(target=sweep_forever, args=(svc, stop), daemon=True).start()
-        # SimpleWorker runs jobs in this process: no fork per job, and the app context,
-        # database pool and Twilio client are set up once instead of for every text.
-        worker = SimpleWorker(list(svc.queues.values()), connection=svc.redis)
+        # A SimpleWorker runs jobs in this process: no fork per job, and the app context,
+        # database pool and Twilio client are set up once instead of for every text. The job
+        # id names the function and row; the description would log it again with its arguments.
+        worker = LeanWorker(
+            list(svc.queues.values()), connection=svc.redis, log_job_description=False
+        )
         try:
             worker.work(with_scheduler=True)
         finally:

@@ -49,7 +49,7 @@ from bot.segments import measure
 from bot.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
 from store.models import Broadcast, Message, Signature, Supporter
-from worker.jobs import Ready, claim, record, release, transmit
+from worker.jobs import Ready, claim, store_outcomes, transmit
 
 log = logging.getLogger(__name__)
 MESSAGES = cast(Table, Message.__table__)
@@ -388,11 +388,7 @@ class Slice:
         outcomes = [(ready.message_id, o) for ready, o in answers if o is not None]
         unsent = [ready.message_id for ready, o in answers if o is None]
         retry = [i for i, o in outcomes if isinstance(o, SendFailed) and o.retryable]
-        with self.svc.db.begin() as session:
-            if outcomes:
-                record(session, outcomes, self.svc.clock())
-            if unsent:
-                release(session, unsent)
+        store_outcomes(self.svc, outcomes, unsent)
         if retry:
             # Back to pending behind the cursor: the next page starts there again.
             self.cursor = min(self.cursor, min(retry) - 1)

@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.audience import personalize
+from bot.database import once_more_if_dropped
 from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
-from bot.services import services
+from bot.services import Services, services
 from bot.suppression import note_carrier_error, reason_to_skip
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
@@ -38,66 +39,79 @@ WHATSAPP_SESSION = timedelta(hours=24)
 
 
 def record_signature(consent_event_id: int) -> None:
-    """Sign the campaign for the YES recorded in this consent event, then queue the confirmation."""
-    svc = services()
+    """Sign the campaign for the YES recorded in this consent event, then send the confirmation."""
     try:
-        with svc.db.begin() as session:
-            event = session.get_one(ConsentEvent, consent_event_id)
-            assert event.campaign_id is not None
-            already = session.scalar(
-                select(Signature.id).where(
-                    Signature.campaign_id == event.campaign_id,
-                    Signature.supporter_id == event.supporter_id,
-                )
-            )
-            if already is not None:
-                return
-            # The row lock this takes numbers signers exactly, even with many workers.
-            number = session.execute(
-                update(Campaign)
-                .where(Campaign.id == event.campaign_id)
-                .values(signature_count=Campaign.signature_count + 1)
-                .returning(Campaign.signature_count, Campaign.slug)
-            ).one()
-            supporter = session.get_one(Supporter, event.supporter_id)
-            campaign = svc.catalog.by_slug(number.slug)
-            assert campaign is not None
-            confirmation = Message(
-                direction="out",
-                phone=supporter.phone,
-                channel=event.channel,
-                body=campaign.say(
-                    supporter.language,
-                    "confirmation",
-                    first_name=first_name(supporter.name or ""),
-                    number=f"{number.signature_count:,}",
-                    keyword=campaign.keyword_in(supporter.language),
-                ),
-                status="pending",
-                kind="confirmation",
-                campaign_id=event.campaign_id,
-                in_reply_at=event.created_at,
-            )
-            session.add(confirmation)
-            session.flush()
-            session.add(
-                Signature(
-                    campaign_id=event.campaign_id,
-                    supporter_id=event.supporter_id,
-                    consent_event_id=event.id,
-                    number=number.signature_count,
-                    signed_at=event.created_at,
-                    source=event.source or event.channel,
-                    consent_text=event.disclosure or "",
-                    message_sid=event.message_sid,
-                    confirmation_id=confirmation.id,
-                )
-            )
+        confirmation_id = _sign(services(), consent_event_id)
     except IntegrityError:
-        # Another run of this job signed first; the unique constraint kept it to one.
+        # Another run of this job signed first; the unique constraint kept it to one, and that
+        # run sends the confirmation (or the recovery sweep does, if it died).
         log.info("consent event %s was already signed", consent_event_id)
         return
-    svc.enqueue(send_message, confirmation.id)
+    if confirmation_id is not None:
+        # Sent here rather than by a job of its own: one job per signer, not two. A run that
+        # died before this, or a retry after the carrier said "later", finds the signature
+        # and its confirmation still pending, and sends it; the claim keeps it to one text.
+        send_message(confirmation_id)
+
+
+def _sign(svc: Services, consent_event_id: int) -> int | None:
+    """Store the signature and its pending confirmation, once; return the confirmation's id."""
+    with svc.db.begin() as session:
+        # The event, its supporter and any signature already stored, in one round trip.
+        event, supporter, signed, confirmation_id = session.execute(
+            select(ConsentEvent, Supporter, Signature.id, Signature.confirmation_id)
+            .join(Supporter, Supporter.id == ConsentEvent.supporter_id)
+            .outerjoin(
+                Signature,
+                (Signature.campaign_id == ConsentEvent.campaign_id)
+                & (Signature.supporter_id == ConsentEvent.supporter_id),
+            )
+            .where(ConsentEvent.id == consent_event_id)
+        ).one()
+        assert event.campaign_id is not None
+        if signed is not None:
+            return confirmation_id
+        # The row lock this takes numbers signers exactly, even with many workers.
+        number = session.execute(
+            update(Campaign)
+            .where(Campaign.id == event.campaign_id)
+            .values(signature_count=Campaign.signature_count + 1)
+            .returning(Campaign.signature_count, Campaign.slug)
+        ).one()
+        campaign = svc.catalog.by_slug(number.slug)
+        assert campaign is not None
+        confirmation = Message(
+            direction="out",
+            phone=supporter.phone,
+            channel=event.channel,
+            body=campaign.say(
+                supporter.language,
+                "confirmation",
+                first_name=first_name(supporter.name or ""),
+                number=f"{number.signature_count:,}",
+                keyword=campaign.keyword_in(supporter.language),
+            ),
+            status="pending",
+            kind="confirmation",
+            campaign_id=event.campaign_id,
+            in_reply_at=event.created_at,
+        )
+        session.add(confirmation)
+        session.flush()
+        session.add(
+            Signature(
+                campaign_id=event.campaign_id,
+                supporter_id=event.supporter_id,
+                consent_event_id=event.id,
+                number=number.signature_count,
+                signed_at=event.created_at,
+                source=event.source or event.channel,
+                consent_text=event.disclosure or "",
+                message_sid=event.message_sid,
+                confirmation_id=confirmation.id,
+            )
+        )
+        return confirmation.id
 
 
 def send_message(message_id: int) -> None:
@@ -107,8 +121,7 @@ def send_message(message_id: int) -> None:
         ready = claim(session, [message_id], svc.clock())
     for one in ready:
         outcome = transmit(svc.sender, one.outgoing)
-        with svc.db.begin() as session:
-            record(session, [(one.message_id, outcome)], svc.clock())
+        store_outcomes(svc, [(one.message_id, outcome)])
         if isinstance(outcome, SendFailed) and outcome.retryable:
             raise outcome  # RQ retries the job, or the recovery sweep requeues it.
 
@@ -189,6 +202,25 @@ def release(session: Session, message_ids: Sequence[int]) -> None:
         .where(Message.id.in_(message_ids), Message.status == "sending", Message.sid.is_(None))
         .values(status="pending", attempts=Message.attempts - 1)
     )
+
+
+def store_outcomes(
+    svc: Services, outcomes: Sequence[tuple[int, Sent | SendFailed]], unsent: Sequence[int] = ()
+) -> None:
+    """Record what the carrier said (and give back ``unsent`` claims) in one transaction.
+
+    Once more on a fresh connection if the database dropped this one while the texts were on
+    their way: a text Twilio took but not stored as sent would be sent again by the sweep.
+    """
+
+    def in_one_transaction() -> None:
+        with svc.db.begin() as session:
+            if outcomes:
+                record(session, outcomes, svc.clock())
+            if unsent:
+                release(session, unsent)
+
+    once_more_if_dropped(in_one_transaction)
 
 
 def transmit(sender: Sender, outgoing: Outgoing) -> Sent | SendFailed:

@@ -20,7 +20,6 @@ from conftest import BOT_NUMBER, Phone, post_signed
 from flask import Flask
 from redis import Redis
 from rq.scheduler import RQScheduler
-from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from tcp_proxy import Proxy
@@ -29,6 +28,7 @@ from test_processes import free_port, wait_for
 from bot import create_app, database
 from bot.services import Services, services
 from store.models import Message, Signature
+from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
 
 ALICE, BOB, CAROL = "+14045550131", "+14045550132", "+14045550133"
@@ -47,7 +47,7 @@ def inbound_count(svc: Services, phone: str, status: str | None = None) -> int:
 
 
 def run_jobs(svc: Services) -> None:
-    SimpleWorker(list(svc.queues.values()), connection=svc.redis).work(
+    LeanWorker(list(svc.queues.values()), connection=svc.redis).work(
         burst=True, with_scheduler=False
     )
 
@@ -268,3 +268,25 @@ def test_a_delivery_report_on_a_dropped_connection_is_still_recorded(
     assert response.status_code == 200
     with svc.db() as session:
         assert session.get_one(Message, 2).status == "delivered"
+
+
+def test_a_text_twilio_took_while_the_connection_dropped_is_stored_and_not_sent_again(
+    phone, twilio, svc, database_url, monkeypatch
+) -> None:
+    for body in ("FACES", "Jane Doe", "30303", "YES"):
+        phone.text(body)
+    send = svc.sender.send
+
+    def send_then_lose_the_database(outgoing: Any) -> Any:
+        sent = send(outgoing)
+        drop_every_connection(database_url)  # a failover while Twilio had the text
+        return sent
+
+    monkeypatch.setattr(svc.sender, "send", send_then_lose_the_database)
+    run_jobs(svc)
+    with svc.db() as session:
+        confirmation = session.scalars(select(Message).where(Message.kind == "confirmation")).one()
+    assert confirmation.sid is not None and confirmation.status != "sending"
+    requeue_unfinished(svc)
+    run_jobs(svc)
+    assert [m.to for m in twilio.messages] == [phone.number]

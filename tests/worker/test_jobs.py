@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import Phone
 from sqlalchemy import func, select, update
 
+from bot.services import REPLIES_QUEUE
 from store.models import ConsentEvent, Message, Signature
 from worker.jobs import record_signature, send_message
-from worker.recovery import requeue_unfinished
+from worker.recovery import Requeued, requeue_unfinished
 
 
 def say_yes(phone: Phone) -> None:
@@ -46,12 +48,29 @@ def test_sending_a_message_twice_sends_it_once(phone, svc, twilio) -> None:
     assert len(twilio.messages) == 1
 
 
+def sign_then_die(svc, monkeypatch) -> None:
+    """Run the signature job until its commit, then die as a killed worker would."""
+
+    def killed(message_id: int) -> None:
+        raise SystemExit("worker killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("worker.jobs.send_message", killed)
+        with pytest.raises(SystemExit):
+            record_signature(consent_id(svc))
+
+
+def confirmation_status(svc) -> str:
+    with svc.db() as session:
+        return session.scalars(select(Message.status).where(Message.kind == "confirmation")).one()
+
+
 def test_a_worker_killed_between_recording_and_confirming_still_confirms_once(
-    phone, svc, twilio, run_jobs
+    phone, svc, twilio, run_jobs, monkeypatch
 ) -> None:
     say_yes(phone)
-    # The signature job ran and committed; then the worker died and Redis lost its queue.
-    record_signature(consent_id(svc))
+    # The signature job committed; then the worker died and Redis lost its queue.
+    sign_then_die(svc, monkeypatch)
     svc.redis.flushdb()
     run_jobs()
     assert twilio.messages == []
@@ -62,6 +81,19 @@ def test_a_worker_killed_between_recording_and_confirming_still_confirms_once(
     requeue_unfinished(svc)
     run_jobs()
     assert len(twilio.messages) == 1
+
+
+def test_a_signature_job_run_again_after_dying_sends_the_pending_confirmation_once(
+    phone, svc, twilio, monkeypatch
+) -> None:
+    say_yes(phone)
+    sign_then_die(svc, monkeypatch)
+    assert confirmation_status(svc) == "pending" and twilio.messages == []
+    record_signature(consent_id(svc))  # as RQ's retry, or the job queued again, runs it
+    record_signature(consent_id(svc))
+    assert len(twilio.messages) == 1
+    with svc.db() as session:
+        assert session.scalar(select(func.count(Signature.id))) == 1
 
 
 def test_a_yes_whose_job_was_lost_is_signed_by_the_recovery_sweep(
@@ -85,9 +117,11 @@ def test_the_sweep_leaves_recent_work_to_its_own_job(phone, svc, settings) -> No
     assert requeue_unfinished(patient).signatures == 0
 
 
-def test_a_message_stuck_sending_is_sent_again_after_a_while(phone, svc, twilio, run_jobs) -> None:
+def test_a_message_stuck_sending_is_sent_again_after_a_while(
+    phone, svc, twilio, run_jobs, monkeypatch
+) -> None:
     say_yes(phone)
-    record_signature(consent_id(svc))
+    sign_then_die(svc, monkeypatch)
     svc.redis.flushdb()
     from datetime import timedelta
 
@@ -105,15 +139,30 @@ def test_a_message_stuck_sending_is_sent_again_after_a_while(phone, svc, twilio,
 
 
 def test_a_busy_twilio_is_retried_and_sends_once(phone, svc, twilio, run_jobs) -> None:
-    say_yes(phone)
-    record_signature(consent_id(svc))
     twilio.fail_next(1, status=429)
-    run_jobs()  # The send fails and RQ schedules a retry; the message waits as pending.
-    with svc.db() as session:
-        confirmation = session.scalars(select(Message).where(Message.kind == "confirmation")).one()
-    assert confirmation.status == "pending" and twilio.messages == []
-    send_message(confirmation.id)
+    say_yes(phone)
+    run_jobs()  # The signature is stored, the send fails; the message waits as pending.
+    assert confirmation_status(svc) == "pending" and twilio.messages == []
+    retries = svc.queues[REPLIES_QUEUE].scheduled_job_registry.get_job_ids()
+    assert retries == [f"record_signature-{consent_id(svc)}"]
+    record_signature(consent_id(svc))  # what RQ's retry runs, a few seconds later
+    record_signature(consent_id(svc))
     assert len(twilio.messages) == 1
+    with svc.db() as session:
+        assert session.scalar(select(func.count(Signature.id))) == 1
+
+
+def test_a_busy_twilio_whose_retry_was_lost_is_sent_by_the_sweep(
+    phone, svc, twilio, run_jobs
+) -> None:
+    twilio.fail_next(1, status=429)
+    say_yes(phone)
+    run_jobs()
+    svc.redis.flushdb()  # Redis lost the scheduled retry.
+    assert requeue_unfinished(svc) == Requeued(signatures=0, messages=1)
+    run_jobs()
+    assert len(twilio.messages) == 1
+    assert confirmation_status(svc) != "pending"
 
 
 def test_a_refused_number_is_marked_failed_with_twilios_code(phone, svc, twilio, run_jobs) -> None:
