@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -160,6 +161,8 @@ def send_broadcast_slice(broadcast_id: int) -> None:
         svc.queues[BROADCASTS_QUEUE].enqueue(
             send_broadcast_slice,
             broadcast_id,
+            # The worker logs job ids, not what they run: name it, and the log says whose it is.
+            job_id=f"send_broadcast_slice-{broadcast_id}-{secrets.token_hex(4)}",
             job_timeout=svc.settings.job_timeout,
             result_ttl=0,
             failure_ttl=24 * 3600,
