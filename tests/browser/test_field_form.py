@@ -7,41 +7,25 @@ to save the README's pictures of the form, the sign and the stage screen.
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Phone
 from flask import Flask
+from live_browser import SCREENSHOTS, launch, needs_chromium, served
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot.auth import hash_password
 from store.models import Signup, User
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: run scripts/install-chromium (make test does)",
-)
+pytestmark = needs_chromium
 
 SLUG = "doj-face-recognition"
 EMAIL, PASSWORD = "maria@example.org", "a long passphrase"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = os.environ.get("SCREENSHOTS")
 
 
 @pytest.fixture
@@ -58,14 +42,8 @@ def rally(runner, svc) -> None:
 
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
-    """The app on a free port of this machine, serving requests in threads."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -73,9 +51,7 @@ def context(server: str) -> Iterator[Any]:
     """A phone-sized browser context that fails the test on any script error."""
     errors: list[str] = []
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch(driver)
         context = browser.new_context(
             base_url=server, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
         )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,29 +15,16 @@ from typing import Any
 import pytest
 from conftest import Phone, post_signed
 from flask import Flask
+from live_browser import SCREENSHOTS, launch, needs_chromium, served
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
 
 from bot.auth import hash_password
 from store.models import User
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: run scripts/install-chromium (make test does)",
-)
+pytestmark = needs_chromium
 
 SLUG = "doj-face-recognition"
 EMAIL, PASSWORD = "organizer@example.org", "a long passphrase"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = os.environ.get("SCREENSHOTS")
 
 
 @pytest.fixture
@@ -49,22 +34,14 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
-    """The app on a free port of this machine, serving requests in threads."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        chromium = launch(driver)
         yield chromium
         chromium.close()
 
