@@ -15,11 +15,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import phonenumbers
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience, AudienceError, check_template, count, personalize, sample
+from bot.phones import e164
 from bot.segments import Segments, measure
 from bot.senders import SendFailed
 from bot.services import BROADCASTS_QUEUE, Services
@@ -293,7 +293,9 @@ def send_test(svc: Services, campaign: str, body: str, to: str) -> TestSend:
     """Text ``body`` to one phone now, written for that person if we know them, by the same
     path and rules as any send: an opted-out phone is skipped, quiet hours hold it."""
     _check_body(body)
-    phone = _e164(to)
+    phone = e164(to)
+    if phone is None:
+        raise BroadcastError(f"{to!r} is not a phone number")
     with svc.db.begin() as session:
         campaign_id = _campaign_id(svc, session, campaign)
         supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
@@ -402,16 +404,6 @@ def _check_body(body: str) -> None:
         raise BroadcastError(str(error)) from None
     if len(body) > BODY_LIMIT:
         raise BroadcastError(f"the message is {len(body)} characters; the limit is {BODY_LIMIT}")
-
-
-def _e164(raw: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        raise BroadcastError(f"{raw!r} is not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
-        raise BroadcastError(f"{raw!r} is not a phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -10,10 +10,11 @@ from conversations import PhoneCheck
 HIDDEN = "•"
 
 
-def e164(raw: str) -> str | None:
-    """Return ``raw`` as E.164 (a U.S. number unless it says otherwise), or None."""
+def e164(raw: str, region: str | None = "US") -> str | None:
+    """Return ``raw`` as E.164, or None; without a country code it is read as ``region``'s
+    (None: a number must carry its country code)."""
     try:
-        number = phonenumbers.parse(raw.removeprefix("whatsapp:"), "US")
+        number = phonenumbers.parse(raw.removeprefix("whatsapp:"), region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):

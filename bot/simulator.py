@@ -10,12 +10,12 @@ import random
 import uuid
 from typing import Any, TypeGuard
 
-import phonenumbers
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import phones
 from bot.inbox import receive
 from bot.services import services
 from bot.texts import InboundText, OutboundReply
@@ -38,13 +38,10 @@ class BadPhone(ValueError):
 
 def e164(raw: str) -> str:
     """Return ``raw`` as an E.164 number, reading it as a US number unless it says otherwise."""
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        raise BadPhone(f"{raw!r} is not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
+    phone = phones.e164(raw)
+    if phone is None:
         raise BadPhone(f"{raw!r} is not a phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone
 
 
 def made_up_phone() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import phonenumbers
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.database import once_more_if_dropped
 from bot.inbox import receive
+from bot.phones import e164
 from bot.services import services
 from bot.suppression import note_carrier_error
 from bot.texts import InboundText, OutboundReply
@@ -107,7 +107,7 @@ def _parse_inbound() -> InboundText:
     if not _storable_sid(sid):
         abort(400, "MessageSid is not a message SID")
     channel = "whatsapp" if sender.startswith(WHATSAPP) else "sms"
-    phone = _e164(sender.removeprefix(WHATSAPP))
+    phone = e164(sender.removeprefix(WHATSAPP), region=None)  # Twilio always sends E.164
     if phone is None:
         abort(400, "From is not a phone number")
     carrier_keyword = form.get("OptOutType", "").upper() or None
@@ -119,16 +119,6 @@ def _parse_inbound() -> InboundText:
         carrier_keyword=carrier_keyword if carrier_keyword in CARRIER_KEYWORDS else None,
         received_at=services().clock(),
     )
-
-
-def _e164(raw: str) -> str | None:
-    try:
-        number = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _twiml(replies: list[OutboundReply]) -> Response:
