@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,7 @@ from conversations import (
     step,
 )
 from conversations.parsing import is_add, is_opt_out, normalize_word
-from store.models import ConsentEvent, Message
+from store.models import MESSAGES, ConsentEvent, Message
 from store.records import (
     insert_ignoring_duplicates,
     reach,
@@ -51,7 +50,6 @@ from store.records import (
 from worker.jobs import record_signature, send_message
 
 log = logging.getLogger(__name__)
-MESSAGES = cast(Table, Message.__table__)
 # One INSERT for a turn's replies, built once, with the ids returned in order: the ORM's unit
 # of work and building the statement anew cost more than PostgreSQL's part.
 INSERT_REPLIES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
@@ -192,7 +190,8 @@ def _step(
     )
     inbound = Inbound(text.body, text.channel, text.carrier_keyword)
     turn = step(state, inbound, world)
-    return turn, _apply(session, services, text, turn, Applied(reply_now=reply_now))
+    applied = _apply(session, services, text, turn, Applied(reply_now=reply_now), answered)
+    return turn, applied
 
 
 def _may_answer_a_signup(catalog: Catalog, state: State | None, text: InboundText) -> bool:
@@ -245,7 +244,12 @@ def _store_inbound(session: Session, text: InboundText, *, status: str) -> bool:
 
 
 def _apply(
-    session: Session, services: Services, text: InboundText, turn: Turn, applied: Applied
+    session: Session,
+    services: Services,
+    text: InboundText,
+    turn: Turn,
+    applied: Applied,
+    answered: tuple[int, str] | None,
 ) -> Applied:
     replies: list[str] = []
     for effect in turn.effects:
@@ -272,16 +276,18 @@ def _apply(
             assert campaign is not None
             reach(session, services.campaign_id(session, campaign), text.phone, effect.step)
         elif isinstance(effect, BroadcastReply):
-            _file_broadcast_reply(session, text, effect)
+            _file_broadcast_reply(session, text, effect, answered)
     session.add_all(applied.consents)
     session.flush()
     applied.replies = _store_replies(session, text, replies, now=applied.reply_now)
     return applied
 
 
-def _file_broadcast_reply(session: Session, text: InboundText, effect: BroadcastReply) -> None:
-    # The stored inbound text names the broadcast it answers: its report counts and lists it.
-    answered = recent_broadcast(session, text.phone, text.received_at)
+def _file_broadcast_reply(
+    session: Session, text: InboundText, effect: BroadcastReply, answered: tuple[int, str] | None
+) -> None:
+    # The stored inbound text names the broadcast it answers (the one the turn's world named):
+    # its report counts and lists it.
     if answered is None or answered[1] != effect.campaign:
         return
     session.execute(

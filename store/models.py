@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -293,3 +295,8 @@ class Signup(Base):
     consent_event_id: Mapped[int | None] = mapped_column(ForeignKey("consent_events.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The messages table itself, for Core statements on the hot paths (a turn's replies, a
+# broadcast's plan), which skip the ORM's unit of work.
+MESSAGES = cast(Table, Message.__table__)

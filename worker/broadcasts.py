@@ -33,7 +33,6 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Result,
-    Table,
     case,
     exists,
     func,
@@ -49,11 +48,10 @@ from bot.rate_limit import MAX_WAIT, RateLimit
 from bot.segments import measure
 from bot.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
-from store.models import Broadcast, Message, Signature, Supporter
+from store.models import MESSAGES, Broadcast, Message, Signature, Supporter
 from worker.jobs import Ready, claim, store_outcomes, transmit
 
 log = logging.getLogger(__name__)
-MESSAGES = cast(Table, Message.__table__)
 
 PLAN_TIMEOUT = 3600  # seconds: a million rows take well under a minute; a slow disk, longer
 PLAN_BATCH = 100_000  # signature ids planned by one statement
