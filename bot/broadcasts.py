@@ -24,7 +24,7 @@ from bot.segments import Segments, measure
 from bot.senders import SendFailed
 from bot.services import BROADCASTS_QUEUE, Services
 from conversations.parsing import normalize_word
-from store.models import Broadcast, Campaign, Message, Supporter, iso_utc
+from store.models import CAMPAIGNS, MESSAGES, Broadcast, Campaign, Message, Supporter, iso_utc
 from store.records import campaign_row
 from worker.broadcasts import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from worker.jobs import send_message
@@ -331,17 +331,17 @@ def send_test(svc: Services, campaign: str, body: str, to: str) -> TestSend:
 
 # Built once: the webhook runs it for every text that opens no conversation.
 _RECENT_BROADCAST = (
-    select(Message.broadcast_id, Campaign.slug)
-    .join(Campaign, Campaign.id == Message.campaign_id)
+    select(MESSAGES.c.broadcast_id, CAMPAIGNS.c.slug)
+    .join(CAMPAIGNS, CAMPAIGNS.c.id == MESSAGES.c.campaign_id)
     .where(
-        Message.phone == bindparam("phone"),
-        Message.direction == "out",
-        Message.broadcast_id.is_not(None),
-        Message.sid.is_not(None),
-        Message.status.not_in(FAILED),
-        Message.updated_at >= bindparam("since"),
+        MESSAGES.c.phone == bindparam("phone"),
+        MESSAGES.c.direction == "out",
+        MESSAGES.c.broadcast_id.is_not(None),
+        MESSAGES.c.sid.is_not(None),
+        MESSAGES.c.status.not_in(FAILED),
+        MESSAGES.c.updated_at >= bindparam("since"),
     )
-    .order_by(Message.id.desc())
+    .order_by(MESSAGES.c.id.desc())
     .limit(1)
 )
 

@@ -43,6 +43,9 @@ class Settings:
     twilio_mps: int = 1  # segments a second the sender may send, shared by every worker
     price_per_segment: float = 0.0079  # USD, for a broadcast's estimated cost
     broadcast_concurrency: int = 64  # sends a worker keeps in flight during a broadcast
+    # How much lower a job worker's CPU priority is than the web's: on a shared machine a surge's
+    # texts are answered first and confirmations trail. 0 keeps the priority it started with.
+    worker_niceness: int = 10
 
     @property
     def production(self) -> bool:
@@ -58,7 +61,8 @@ class Settings:
 
 
 # A grace period may be none at all; a timeout, an interval or a lifetime may not.
-_MAY_BE_ZERO = {"RECOVERY_GRACE"}
+_MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS"}
+LOWEST_PRIORITY = 19  # the highest niceness Linux gives
 
 _SECRETS_IN_PRODUCTION = (
     "database_url",
@@ -116,6 +120,10 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
             missing.append("TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         if missing:
             raise ConfigError("production mode needs these settings: " + ", ".join(missing))
+    if settings.worker_niceness > LOWEST_PRIORITY:
+        raise ConfigError(
+            f"WORKER_NICENESS must be from 0 to {LOWEST_PRIORITY}, not {settings.worker_niceness}"
+        )
     if settings.stop_replies_by not in ("bot", "twilio"):
         raise ConfigError(
             f"STOP_REPLIES_BY must be bot or twilio, not {settings.stop_replies_by!r}"

@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from conversations import Catalog, EventKeyword
-from store.models import Campaign, Event
+from conversations.parsing import NO_WORDS, YES_WORDS
+from store.models import CAMPAIGNS, EVENTS, Campaign, Event
 from store.records import campaign_row
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -55,6 +56,11 @@ def create_event(
     keyword = keyword.strip().upper()
     if not keyword.isalnum() or len(keyword) > MAX_KEYWORD:
         raise EventError(f"keyword {keyword!r} must be up to {MAX_KEYWORD} letters and digits")
+    if not _may_be_keyword(keyword.casefold()):
+        raise EventError(
+            f"keyword {keyword} would be taken for an answer (a yes, a no or a ZIP code): "
+            "use a word with letters, like RALLY"
+        )
     taken = catalog.by_keyword(keyword.casefold())
     if taken is not None:
         raise EventError(f"keyword {keyword} is campaign {taken[0].slug}'s keyword")
@@ -100,16 +106,22 @@ def event_by_slug(session: Session, slug: str) -> Event:
 
 # Built once: the webhook runs it for every lone word that is no campaign's keyword.
 _EVENT_BY_KEYWORD = (
-    select(Event.slug, Campaign.slug)
-    .join(Campaign, Campaign.id == Event.campaign_id)
-    .where(Event.keyword == bindparam("keyword"))
+    select(EVENTS.c.slug, CAMPAIGNS.c.slug)
+    .join(CAMPAIGNS, CAMPAIGNS.c.id == EVENTS.c.campaign_id)
+    .where(EVENTS.c.keyword == bindparam("keyword"))
 )
 
 
 def event_keyword(session: Session, word: str) -> EventKeyword | None:
     """The event whose keyword is ``word`` (a normalized text), for the engine."""
     # Most texts are names, ZIP codes and answers: only a lone word can be a keyword.
-    if not word.isalnum() or len(word) > MAX_KEYWORD:
+    if not word.isalnum() or len(word) > MAX_KEYWORD or not _may_be_keyword(word):
         return None
     found = session.execute(_EVENT_BY_KEYWORD, {"keyword": word.upper()}).first()
     return None if found is None else EventKeyword(found[0], found[1])
+
+
+def _may_be_keyword(word: str) -> bool:
+    # Mid-conversation a YES or a ZIP code is an answer: no event may take one as its keyword,
+    # and the webhook spares such texts the look-up.
+    return not word.isdigit() and word not in YES_WORDS and word not in NO_WORDS

@@ -277,8 +277,7 @@ def _apply(
             reach(session, services.campaign_id(session, campaign), text.phone, effect.step)
         elif isinstance(effect, BroadcastReply):
             _file_broadcast_reply(session, text, effect, answered)
-    session.add_all(applied.consents)
-    session.flush()
+    session.add_all(applied.consents)  # flushed by the commit, which gives them their ids
     applied.replies = _store_replies(session, text, replies, now=applied.reply_now)
     return applied
 

@@ -20,6 +20,11 @@ from bot.services import Services
 from conversations import Catalog, PendingSignup, Place, Places, SignUp
 from conversations.parsing import first_name, parse_name, parse_zip
 from store.models import (
+    CAMPAIGNS,
+    EVENTS,
+    SIGNATURES,
+    SIGNUPS,
+    SUPPORTERS,
     Campaign,
     ConsentEvent,
     Event,
@@ -257,20 +262,31 @@ def sign_up_by_text(
 
 # Built once: the webhook runs it for every text with no conversation open.
 _PENDING_SIGNUP = (
-    select(Signup, Campaign.slug, Event.slug)
-    .join(Event, Event.id == Signup.event_id)
-    .join(Campaign, Campaign.id == Event.campaign_id)
+    select(
+        SIGNUPS.c.id,
+        CAMPAIGNS.c.slug.label("campaign"),
+        SIGNUPS.c.name,
+        SIGNUPS.c.zip_code,
+        SIGNUPS.c.city,
+        SIGNUPS.c.state,
+        SIGNUPS.c.time_zone,
+        EVENTS.c.slug.label("event"),
+        SIGNUPS.c.disclosure,
+        SIGNUPS.c.language,
+    )
+    .join(EVENTS, EVENTS.c.id == SIGNUPS.c.event_id)
+    .join(CAMPAIGNS, CAMPAIGNS.c.id == EVENTS.c.campaign_id)
     .where(
-        Signup.phone == bindparam("phone"),
-        Signup.status == "awaiting_yes",
-        Signup.created_at > bindparam("since"),
+        SIGNUPS.c.phone == bindparam("phone"),
+        SIGNUPS.c.status == "awaiting_yes",
+        SIGNUPS.c.created_at > bindparam("since"),
         ~exists().where(
-            Signature.campaign_id == Campaign.id,
-            Signature.supporter_id == Supporter.id,
-            Supporter.phone == bindparam("phone"),
+            SIGNATURES.c.campaign_id == CAMPAIGNS.c.id,
+            SIGNATURES.c.supporter_id == SUPPORTERS.c.id,
+            SUPPORTERS.c.phone == bindparam("phone"),
         ),
     )
-    .order_by(Signup.id.desc())
+    .order_by(SIGNUPS.c.id.desc())
     .limit(1)
 )
 
@@ -281,10 +297,9 @@ def pending_signup(session: Session, phone: str, now: datetime) -> PendingSignup
     found = session.execute(_PENDING_SIGNUP, {"phone": phone, "since": since}).first()
     if found is None:
         return None
-    signup, campaign, event = found
-    place = Place(signup.zip_code, signup.city, signup.state, signup.time_zone)
+    place = Place(found.zip_code, found.city, found.state, found.time_zone)
     return PendingSignup(
-        signup.id, campaign, signup.name, place, event, signup.disclosure, signup.language
+        found.id, found.campaign, found.name, place, found.event, found.disclosure, found.language
     )
 
 

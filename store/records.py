@@ -14,25 +14,33 @@ from sqlalchemy.orm import Session
 from conversations import Campaign as CampaignFile
 from conversations import Place
 from conversations import Supporter as SupporterFacts
-from store.models import Campaign, FunnelStep, Signature, Supporter, utcnow
+from store.models import (
+    CAMPAIGNS,
+    SIGNATURES,
+    SUPPORTERS,
+    Campaign,
+    FunnelStep,
+    Supporter,
+    utcnow,
+)
 
 # The webhook's statements are built once, with bound parameters: building one costs more
 # CPU in Python than PostgreSQL spends running it.
 _SUPPORTER_FACTS = (
     # The profile on every row, with one row per signed campaign (or one row, or none).
     select(
-        Supporter.name,
-        Supporter.zip_code,
-        Supporter.city,
-        Supporter.state,
-        Supporter.time_zone,
-        Supporter.language,
-        Supporter.opted_out_at,
-        Campaign.slug,
+        SUPPORTERS.c.name,
+        SUPPORTERS.c.zip_code,
+        SUPPORTERS.c.city,
+        SUPPORTERS.c.state,
+        SUPPORTERS.c.time_zone,
+        SUPPORTERS.c.language,
+        SUPPORTERS.c.opted_out_at,
+        CAMPAIGNS.c.slug,
     )
-    .outerjoin(Signature, Signature.supporter_id == Supporter.id)
-    .outerjoin(Campaign, Campaign.id == Signature.campaign_id)
-    .where(Supporter.phone == bindparam("phone"))
+    .outerjoin(SIGNATURES, SIGNATURES.c.supporter_id == SUPPORTERS.c.id)
+    .outerjoin(CAMPAIGNS, CAMPAIGNS.c.id == SIGNATURES.c.campaign_id)
+    .where(SUPPORTERS.c.phone == bindparam("phone"))
 )
 _PROFILE = ("name", "zip_code", "city", "state", "time_zone", "language")
 

@@ -154,6 +154,10 @@ def test_a_worker_killed_mid_run_loses_no_signature_and_doubles_at_most_one_text
     wait_for(lambda: len(twilio.messages) >= 3, 60, "the first confirmations")
     children = children_of(first.pid)  # RQ's scheduler
     assert children
+    # Below the web's CPU priority (WORKER_NICENESS), and so is its scheduler.
+    lowered = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+    assert os.getpriority(os.PRIO_PROCESS, first.pid) == lowered
+    assert all(os.getpriority(os.PRIO_PROCESS, pid) == lowered for pid in children)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     # Killed with it: an orphan would hold its copies of the worker's database connections.

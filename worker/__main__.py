@@ -63,6 +63,9 @@ def main() -> None:
         # stall a broadcast's sending threads into a burst.
         gc.collect()
         gc.freeze()
+        # Below the web's priority: during a surge the webhook's texts get the CPU first, the
+        # confirmations and broadcasts take what is left and catch up when it has passed.
+        os.nice(svc.settings.worker_niceness)
         if sys.platform == "linux":
             worker_pid = os.getpid()
             os.register_at_fork(after_in_child=lambda: die_with_the_worker(worker_pid))

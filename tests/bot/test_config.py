@@ -118,6 +118,13 @@ def test_a_job_timeout_that_is_not_a_number_is_a_clear_error() -> None:
         load({"JOB_TIMEOUT": "soon"})
 
 
+def test_a_worker_runs_at_normal_priority_when_asked_and_no_lower_than_linux_allows() -> None:
+    assert load({}).worker_niceness == 10
+    assert load({"WORKER_NICENESS": "0"}).worker_niceness == 0
+    with pytest.raises(ConfigError, match="WORKER_NICENESS must be from 0 to 19, not 20"):
+        load({"WORKER_NICENESS": "20"})
+
+
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigError, match="BOT_ENV must be development or production"):
         load({"BOT_ENV": "staging"})

@@ -105,6 +105,9 @@ def test_anyone_else_hears_it_in_english(phone, runner) -> None:
         ("caras", "keyword CARAS is campaign doj-face-recognition's keyword"),
         ("FACES ATL", "must be up to 32 letters and digits"),
         ("FACES-ATL", "must be up to 32 letters and digits"),
+        ("30303", "would be taken for an answer (a yes, a no or a ZIP code)"),
+        ("yes", "keyword YES would be taken for an answer"),
+        ("NOPE", "keyword NOPE would be taken for an answer"),
     ],
 )
 def test_a_keyword_an_active_campaign_uses_or_that_cannot_be_texted_is_refused(
