@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from bot import create_app
 from bot.services import Services, services
@@ -17,6 +18,7 @@ from worker.recovery import drain_spool, requeue_unfinished
 
 log = logging.getLogger("worker")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+AUTOGROUP = Path("/proc/self/autogroup")
 
 
 def die_with_the_worker(worker_pid: int) -> None:
@@ -30,6 +32,21 @@ def die_with_the_worker(worker_pid: int) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != worker_pid:  # it died before the line above
         os._exit(1)
+
+
+def lower_priority(niceness: int) -> None:
+    """Run below the web's CPU priority, and so does every child.
+
+    During a surge the webhook's texts get the CPU first; confirmations and broadcasts take
+    what is left and catch up when it has passed.
+    """
+    os.nice(niceness)
+    # With autogroup scheduling (Linux's default on many machines) the CPU is shared between
+    # sessions first, and a nice value counts only within its own session. A worker started
+    # in a session of its own (setsid, as bench/surge and some supervisors do) lowers that
+    # session's; one sharing its session with others leaves theirs alone.
+    if os.getsid(0) == os.getpid() and AUTOGROUP.exists():
+        AUTOGROUP.write_text(str(niceness))
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
@@ -63,9 +80,7 @@ def main() -> None:
         # stall a broadcast's sending threads into a burst.
         gc.collect()
         gc.freeze()
-        # Below the web's priority: during a surge the webhook's texts get the CPU first, the
-        # confirmations and broadcasts take what is left and catch up when it has passed.
-        os.nice(svc.settings.worker_niceness)
+        lower_priority(svc.settings.worker_niceness)
         if sys.platform == "linux":
             worker_pid = os.getpid()
             os.register_at_fork(after_in_child=lambda: die_with_the_worker(worker_pid))
