@@ -60,7 +60,8 @@ class Settings:
         return bool(self.twilio_account_sid)
 
 
-# A grace period may be none at all; a timeout, an interval or a lifetime may not.
+# A grace period may be none at all, and a worker may keep the web's priority; a timeout, an
+# interval or a lifetime may not.
 _MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS"}
 LOWEST_PRIORITY = 19  # the highest niceness Linux gives
 

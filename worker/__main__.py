@@ -46,7 +46,10 @@ def lower_priority(niceness: int) -> None:
     # in a session of its own (setsid, as bench/surge and some supervisors do) lowers that
     # session's; one sharing its session with others leaves theirs alone.
     if os.getsid(0) == os.getpid() and AUTOGROUP.exists():
-        AUTOGROUP.write_text(str(niceness))
+        try:
+            AUTOGROUP.write_text(str(niceness))
+        except OSError as error:  # a container's read-only /proc: the nice value must do
+            log.warning("could not lower the session's CPU priority: %s", error)
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
@@ -75,7 +78,7 @@ def main() -> None:
             raise SystemExit(
                 "the worker needs REDIS_URL; the embedded default runs jobs in-process"
             )
-        # What start-up loaded (modules, ZIP code data) lives as long as the process: kept out
+        # What start-up loaded (modules, campaigns) lives as long as the process: kept out
         # of the garbage collector's full passes, which would otherwise take ~100 ms each and
         # stall a broadcast's sending threads into a burst.
         gc.collect()
