@@ -19,7 +19,6 @@ import psycopg
 from flask import Flask, Response, abort, request
 from redis import Redis
 from sqlalchemy import make_url
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.campaigns import load_catalog
@@ -27,6 +26,7 @@ from bot.config import load_settings
 from bot.phone_turns import PhoneTurns
 from bot.phones import e164
 from bot.places import ZipCodes
+from bot.webhook_auth import signed_by_twilio
 from conversations import Inbound, Reply, Supporter, World, step
 
 STORE_INBOUND = """
@@ -41,7 +41,6 @@ def create_app() -> Flask:
     """Build the floor app from the bot's own settings (the environment bench/surge sets)."""
     app = Flask(__name__)
     settings = load_settings(os.environ, {}, instance_path=app.instance_path)
-    validator = RequestValidator(settings.twilio_auth_token)
     turns = PhoneTurns(Redis.from_url(settings.redis_url), settings.conversation_ttl)
     url = make_url(settings.database_url).set(drivername="postgresql")
     database = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
@@ -53,7 +52,8 @@ def create_app() -> Flask:
     @app.post("/sms")
     def inbound_text() -> Response:
         form = request.form
-        if not validator.validate(request.url, form, request.headers.get("X-Twilio-Signature")):
+        # The bot's own check, against this app's address (PUBLIC_BASE_URL is the bot's).
+        if not signed_by_twilio(request, settings.twilio_auth_token, request.host_url):
             abort(403)
         phone = e164(form["From"], region=None)
         if phone is None:

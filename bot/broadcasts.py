@@ -173,7 +173,7 @@ def start(svc: Services, broadcast_id: int) -> str:
         if broadcast.status != "draft":
             raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}, not a draft")
         send_at = broadcast.send_at
-        later = send_at is not None and _aware(send_at) > now
+        later = _later(send_at, now)
         broadcast.status = "scheduled" if later else "planning"
     if later:
         _plan_at(svc, broadcast_id, send_at)
@@ -205,7 +205,7 @@ def resume(svc: Services, broadcast_id: int) -> str:
         # Paused before its plan ran: plan it now (or at its time), else send what is left.
         send_at = broadcast.send_at
         if broadcast.started_at is None:
-            later = broadcast.send_at is not None and _aware(broadcast.send_at) > svc.clock()
+            later = _later(send_at, svc.clock())
             broadcast.status = "scheduled" if later else "planning"
         else:
             broadcast.status = "sending"
@@ -404,6 +404,11 @@ def _check_body(body: str) -> None:
         raise BroadcastError(str(error)) from None
     if len(body) > BODY_LIMIT:
         raise BroadcastError(f"the message is {len(body)} characters; the limit is {BODY_LIMIT}")
+
+
+def _later(send_at: datetime | None, now: datetime) -> bool:
+    """Whether a broadcast set to go at ``send_at`` is still to wait for it."""
+    return send_at is not None and _aware(send_at) > now
 
 
 def _aware(moment: datetime) -> datetime:
