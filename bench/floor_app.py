@@ -46,7 +46,7 @@ def create_app() -> Flask:
     database = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
     catalog = load_catalog(settings.campaigns_dir)
     places = ZipCodes()
-    places.lookup("00000")  # builds the ZIP index now, not during the drive
+    places.lookup("00000")  # loads the ZIP data now, not during the drive
     world = World(catalog, Supporter(), places)
 
     @app.post("/sms")
