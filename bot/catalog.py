@@ -36,6 +36,8 @@ class CatalogSource:
         self._catalog: Catalog | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
+        # Saved campaigns left out of the catalog, by slug, with the reason: for the dashboard.
+        self.left_out: dict[str, str] = {}
 
     def current(self) -> Catalog:
         """The catalog, read again when it is older than ``REFRESH_SECONDS``."""
@@ -47,7 +49,7 @@ class CatalogSource:
 
     def _reload(self) -> Catalog:
         try:
-            return load_catalog(self.directory, self._saved())
+            return self._load(self._saved())
         except (SQLAlchemyError, CampaignFileError) as error:
             if self._catalog is None:
                 # At start there is nothing better: the files alone, or a clear failure.
@@ -57,11 +59,43 @@ class CatalogSource:
             log.error("keeping the last good campaigns: %s", error)
             return self._catalog
 
+    def _load(self, saved: list[dict[str, Any]]) -> Catalog:
+        try:
+            catalog = load_catalog(self.directory, saved)
+            left_out: dict[str, str] = {}
+        except CampaignFileError:
+            load_catalog(self.directory)  # a broken file raises: the caller keeps the last good
+            # A saved campaign that no longer loads (a release added a message it lacks, a new
+            # file took its keyword) must not take every other edit down with it: leave it out.
+            kept: list[dict[str, Any]] = []
+            left_out = {}
+            for data in saved:
+                try:
+                    load_catalog(self.directory, [*kept, data])
+                    kept.append(data)
+                except CampaignFileError as error:
+                    slug = str(data.get("slug"))
+                    left_out[slug] = str(error).removeprefix(f"saved campaign {slug!r}: ")
+            catalog = load_catalog(self.directory, kept)
+        if left_out != self.left_out:
+            for slug, reason in left_out.items():
+                log.error("leaving out saved campaign %r until it is edited: %s", slug, reason)
+            self.left_out = left_out
+        return catalog
+
+    def saved(self, slug: str) -> dict[str, Any] | None:
+        """The campaign as last saved in the dashboard, whether or not it loads."""
+        return next((d for d in self._saved() if d.get("slug") == slug), None)
+
     def save(self, data: dict[str, Any]) -> CampaignFile:
         """Check campaign data and store it: it replaces the file of the same slug."""
         campaign = campaign_from_data(data, where="the campaign form")
-        # The whole catalog must still hold together: one keyword, one active campaign.
-        load_catalog(self.directory, [*self._saved(without=campaign.slug), data])
+        # The whole catalog must still hold together: one keyword, one active campaign. Other
+        # campaigns left out are no reason to refuse this one.
+        others = [
+            d for d in self._saved(without=campaign.slug) if d.get("slug") not in self.left_out
+        ]
+        load_catalog(self.directory, [*others, data])
         with self.db.begin() as session:
             row = campaign_row(session, campaign)
             row.definition = json.dumps(campaign_data(campaign))

@@ -78,10 +78,17 @@ def campaigns_import(files: tuple[str, ...]) -> None:
 @click.argument("slug")
 def campaigns_export(slug: str) -> None:
     """Write a campaign, as it runs now, as a campaign file on standard output."""
-    campaign = services().catalog.by_slug(slug)
-    if campaign is None:
+    catalogs = services().catalogs
+    campaign = catalogs.current().by_slug(slug)
+    if campaign is not None:
+        click.echo(dump_yaml(campaign_data(campaign)), nl=False)
+        return
+    saved = catalogs.saved(slug) if slug in catalogs.left_out else None
+    if saved is None:
         raise click.ClickException(f"there is no campaign {slug!r}")
-    click.echo(dump_yaml(campaign_data(campaign)), nl=False)
+    # As saved, to mend and import: the bot is not running it.
+    click.echo(f"not running {slug}: {catalogs.left_out[slug]}", err=True)
+    click.echo(dump_yaml(saved), nl=False)
 
 
 @click.command("export")

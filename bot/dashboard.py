@@ -33,8 +33,11 @@ bp.add_app_template_filter(iso_utc, "iso_utc")
 @role_required("organizer")
 def home() -> ResponseReturnValue:
     counts = _counts()
-    campaigns = [(c, counts.get(c.slug, 0)) for c in services().catalog.campaigns]
-    return render_template("dashboard/home.html", campaigns=campaigns)
+    svc = services()
+    campaigns = [(c, counts.get(c.slug, 0)) for c in svc.catalog.campaigns]
+    return render_template(
+        "dashboard/home.html", campaigns=campaigns, left_out=svc.catalogs.left_out
+    )
 
 
 @bp.get("/counts.json")

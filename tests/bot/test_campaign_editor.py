@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import Phone, csrf_token, log_in
+from sqlalchemy import update
 
 import bot.catalog
 from bot.campaigns import CAMPAIGN_MESSAGES, _StringsLoader, campaign_data, campaign_from_data
 from bot.catalog import CatalogSource
+from store.models import Campaign
 
 SLUG = "doj-face-recognition"
 
@@ -122,15 +127,101 @@ def test_a_campaign_exports_as_a_file_that_imports_back(runner, svc, tmp_path) -
     assert svc.catalog.by_slug(SLUG).title == "A new title"
 
 
+def _copied_files(svc, tmp_path: Path) -> tuple[Path, CatalogSource]:  # type: ignore[no-untyped-def]
+    """A copy of the campaign files, to break or add to, and a catalog over it."""
+    folder = tmp_path / "campaigns"
+    shutil.copytree(svc.settings.campaigns_dir, folder)
+    return folder, CatalogSource(str(folder), svc.db)
+
+
 def test_a_campaign_file_broken_while_running_keeps_the_last_good_campaigns(
     svc, tmp_path, monkeypatch
 ) -> None:
-    import shutil
-
-    folder = tmp_path / "campaigns"
-    shutil.copytree(svc.settings.campaigns_dir, folder)
-    source = CatalogSource(str(folder), svc.db)
+    folder, source = _copied_files(svc, tmp_path)
     assert source.current().by_keyword("faces") is not None
     (folder / f"{SLUG}.yaml").write_text("slug: [unclosed", encoding="utf-8")
     monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
     assert source.current().by_keyword("faces") is not None
+
+
+def _drones(svc) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A campaign made in the dashboard alone: no file stands behind it."""
+    data = campaign_data(svc.catalog.by_slug(SLUG))
+    return data | {
+        "slug": "police-drones",
+        "title": "No police drones",
+        "keywords": {"en": "DRONES"},
+    }
+
+
+def _store_definition(svc, data: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    # As a campaign saved by an older release sits in the database.
+    with svc.db.begin() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.slug == data["slug"])
+            .values(definition=json.dumps(data))
+        )
+
+
+def test_a_saved_campaign_that_no_longer_loads_is_left_out_alone(
+    client, svc, twilio, monkeypatch
+) -> None:
+    monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
+    svc.catalogs.save(_drones(svc))
+    svc.catalogs.save(campaign_data(svc.catalog.by_slug(SLUG)) | {"keywords": {"en": "PRIVACY"}})
+    # A release added a message this campaign, saved before it, lacks.
+    older = _drones(svc)
+    del older["messages"]["en"]["confirm_signup"]
+    _store_definition(svc, older)
+
+    assert svc.catalog.by_slug("police-drones") is None
+    assert svc.catalogs.left_out == {"police-drones": "messages.en lacks confirm_signup"}
+    # The other edit still holds, and the bot still signs people up for it.
+    assert "What's your full name?" in Phone(client, twilio, "+14045550180").text("privacy")[0]
+
+    log_in(client, svc)
+    home = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "left out what was saved for the campaign “police-drones”" in home
+    assert "messages.en lacks confirm_signup" in home
+    path = "/campaigns/police-drones/edit"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "No police drones" in page.get_data(as_text=True)
+
+    fixed = {**form_of(svc), "slug": "police-drones", "title": "No police drones"}
+    fixed |= {"keyword_en": "DRONES", "keyword_es": ""}
+    assert save(client, path, fixed).status_code == 302
+    assert svc.catalog.by_slug("police-drones") is not None
+    assert svc.catalogs.left_out == {}
+
+
+def test_a_new_campaign_file_taking_a_saved_keyword_leaves_the_saved_one_out(
+    svc, tmp_path, monkeypatch
+) -> None:
+    folder, source = _copied_files(svc, tmp_path)
+    source.save(_drones(svc))
+    assert source.current().by_keyword("drones") is not None
+    shipped = yaml.load((folder / f"{SLUG}.yaml").read_text(), Loader=_StringsLoader)
+    shipped |= {"slug": "drones-act", "keywords": {"en": "DRONES"}}
+    (folder / "drones-act.yaml").write_text(yaml.safe_dump(shipped), encoding="utf-8")
+    monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
+
+    catalog = source.current()
+    assert catalog.by_keyword("drones")[0].slug == "drones-act"
+    assert catalog.by_slug(SLUG) is not None
+    assert "keyword DRONES is used by both" in source.left_out["police-drones"]
+
+
+def test_a_left_out_campaign_exports_as_saved_to_mend(runner, svc, monkeypatch) -> None:
+    monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
+    svc.catalogs.save(_drones(svc))
+    older = _drones(svc)
+    del older["messages"]["en"]["confirm_signup"]
+    _store_definition(svc, older)
+
+    exported = runner.invoke(args=["campaigns", "export", "police-drones"])
+    assert exported.exit_code == 0, exported.output
+    assert "not running police-drones: messages.en lacks confirm_signup" in exported.stderr
+    mended = yaml.load(exported.stdout, Loader=_StringsLoader)
+    assert (mended["slug"], mended["messages"]) == ("police-drones", older["messages"])
