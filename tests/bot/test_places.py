@@ -1,5 +1,7 @@
 """ZIP codes from the data the ``zipcodes`` package ships."""
 
+import pytest
+
 from bot.places import ZipCodes
 from conversations import Place
 
@@ -12,8 +14,7 @@ def test_an_unknown_zip_code_is_none() -> None:
     assert ZipCodes().lookup("00000") is None
 
 
-def test_only_the_zip_code_asked_for_counts() -> None:
-    # The package reads "303030" as 30303 and "30303-1234" as 30303: the engine asks for five
-    # digits, and anything else is no ZIP code.
-    assert ZipCodes().lookup("303030") is None
-    assert ZipCodes().lookup("30303-1234") is None
+@pytest.mark.parametrize("asked", ["303030", "30303-1234", "3030a", "", "３０３０３"])
+def test_only_five_digits_are_a_zip_code(asked: str) -> None:
+    # The package reads "303030" and "30303-1234" as 30303, and raises on a letter.
+    assert ZipCodes().lookup(asked) is None
