@@ -225,3 +225,15 @@ def test_a_left_out_campaign_exports_as_saved_to_mend(runner, svc, monkeypatch) 
     assert "not running police-drones: messages.en lacks confirm_signup" in exported.stderr
     mended = yaml.load(exported.stdout, Loader=_StringsLoader)
     assert (mended["slug"], mended["messages"]) == ("police-drones", older["messages"])
+
+
+def test_a_left_out_edit_of_a_campaign_file_runs_the_file(svc, monkeypatch) -> None:
+    monkeypatch.setattr(bot.catalog, "REFRESH_SECONDS", 0.0)
+    edited = campaign_data(svc.catalog.by_slug(SLUG)) | {"keywords": {"en": "PRIVACY"}}
+    svc.catalogs.save(edited)
+    # Saved by an older release: a setting this one reads differently.
+    _store_definition(svc, edited | {"messages_per_month": "often"})
+
+    assert svc.catalog.by_keyword("faces") is not None
+    assert svc.catalog.by_keyword("privacy") is None
+    assert SLUG in svc.catalogs.left_out
