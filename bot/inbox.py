@@ -66,7 +66,7 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         with services.phone_turn(text.phone, counted=text.body) as held:
             applied = _converse(services, held, text, reply_now=True)
         if applied is None:
-            return []  # A delivery we already handled: Twilio retried.
+            return _replies_not_taken(services, text)
         _enqueue_jobs(services, applied)
     except OverBudget:
         _store_aside(services, text, status="throttled")
@@ -80,6 +80,35 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         services.spool.push(text)
         return []
     return applied.replies
+
+
+def _replies_not_taken(services: Services, text: InboundText) -> list[OutboundReply]:
+    """The replies to a text handled before that Twilio never took: to answer its retry with.
+
+    Twilio delivers a text again only when it did not get our answer (a timeout, a dropped
+    connection), so the turn must not run twice, but its replies must still reach the person.
+    Twilio took the ones it reported on (their SID is stored); the rest go in this answer,
+    under their own rows, so one status callback settles each whichever answer carried it.
+    """
+    handled_at = (
+        select(MESSAGES.c.created_at)
+        .where(MESSAGES.c.sid == text.sid, MESSAGES.c.direction == "in")
+        .scalar_subquery()
+    )
+    with services.db() as session:
+        rows = session.execute(
+            select(MESSAGES.c.id, MESSAGES.c.body)
+            .where(
+                MESSAGES.c.phone == text.phone,
+                MESSAGES.c.direction == "out",
+                MESSAGES.c.kind == "reply",
+                MESSAGES.c.status == "sending",
+                MESSAGES.c.sid.is_(None),
+                MESSAGES.c.in_reply_at == handled_at,
+            )
+            .order_by(MESSAGES.c.id)
+        ).all()
+    return [OutboundReply(row.id, row.body) for row in rows]
 
 
 def answer_later(services: Services, text: InboundText) -> None:

@@ -64,15 +64,31 @@ def test_it_says_400_when_the_sender_is_no_phone_number(client, twilio, svc) -> 
     assert post_signed(client, twilio.auth_token, "/sms", params).status_code == 400
 
 
-def test_it_handles_a_duplicate_delivery_once(phone: Phone, svc) -> None:
-    first = phone.text("FACES", sid="SM" + "a" * 32)
-    again = phone.text("FACES", sid="SM" + "a" * 32)
-    assert first and again == []
+def _rows(svc, direction: str) -> int:  # type: ignore[no-untyped-def]
     with svc.db() as session:
-        inbound_rows = session.scalar(
-            select(func.count(Message.id)).where(Message.direction == "in")
-        )
-    assert inbound_rows == 1
+        return session.scalar(select(func.count(Message.id)).where(Message.direction == direction))
+
+
+def test_a_retried_text_takes_effect_once_and_its_replies_still_go(
+    client, twilio, phone: Phone, svc
+) -> None:
+    first = phone.text("FACES", sid="SM" + "a" * 32)
+    # Twilio retries only when our answer did not reach it: the same replies go again.
+    again = phone.text("FACES", sid="SM" + "a" * 32)
+    assert first and again == first
+    assert (_rows(svc, "in"), _rows(svc, "out")) == (1, 1)
+    # Once Twilio reports on a reply, it took it: a later delivery gets nothing more.
+    params = {"MessageSid": "SM" + "e" * 32, "MessageStatus": "sent"}
+    post_signed(client, twilio.auth_token, "/sms/status?message_id=2", params)
+    assert phone.text("FACES", sid="SM" + "a" * 32) == []
+    assert (_rows(svc, "in"), _rows(svc, "out")) == (1, 1)
+
+
+def test_a_retry_after_later_texts_gets_only_its_own_replies(phone: Phone, svc) -> None:
+    phone.text("FACES", sid="SM" + "a" * 32)
+    answer = phone.text("Jane Doe", sid="SM" + "b" * 32)
+    assert phone.text("Jane Doe", sid="SM" + "b" * 32) == answer
+    assert (_rows(svc, "in"), _rows(svc, "out")) == (2, 2)
 
 
 def test_it_stores_every_text_in_and_out(phone: Phone, svc) -> None:
