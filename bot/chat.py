@@ -51,11 +51,7 @@ def _talk(svc: Services, number: str, shown: int) -> None:
         if not line.strip():
             continue
         text = InboundText(phone=number, body=line, sid="CHAT" + uuid.uuid4().hex, channel="sms")
-        try:
-            delivered(receive(svc, text))
-        except TimeoutError as error:
-            click.echo(f"(not handled: {error})", err=True)
-            continue
+        delivered(receive(svc, text))
         # Replies and anything a worker sent since (a confirmation) are all stored rows.
         with svc.db() as session:
             for message in thread(session, number, after=shown):

@@ -58,9 +58,10 @@ INSERT_REPLIES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_ord
 def receive(services: Services, text: InboundText) -> list[OutboundReply]:
     """Handle one inbound text exactly once; return the replies to send back at once.
 
-    With the database away the text is spooled in Redis; with Redis away it is stored
-    unprocessed. Either way nothing is lost: the worker takes it up when both are back,
-    and then its replies go out by the REST API instead (``answer_later``).
+    With the database away the text is spooled in Redis; with Redis away, or the phone's
+    previous text stuck for ``WAIT_SECONDS`` (a process died holding its lock), it is stored
+    unprocessed. Either way nothing is lost: the worker takes it up when it can, and then its
+    replies go out by the REST API instead (``answer_later``, ``answer_stored``).
     """
     try:
         with services.phone_turn(text.phone, counted=text.body) as held:
@@ -70,6 +71,12 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
         _enqueue_jobs(services, applied)
     except OverBudget:
         _store_aside(services, text, status="throttled")
+        return []
+    except TimeoutError:
+        log.warning(
+            "the previous text from %s is stuck: storing this one to answer later", text.phone
+        )
+        _store_aside(services, text, status="unprocessed")
         return []
     except RedisError:
         log.warning("Redis is away: storing the text from %s to answer later", text.phone)
@@ -120,7 +127,7 @@ def answer_later(services: Services, text: InboundText) -> None:
 
 
 def answer_stored(services: Services, message_id: int) -> None:
-    """Handle the texts stored unprocessed while Redis was away, up to this one, in order."""
+    """Handle the texts stored unprocessed (Redis away, a stuck turn) up to this one, in order."""
     with services.db() as session:
         phone = session.get_one(Message, message_id).phone
     with services.phone_turn(phone) as held:

@@ -26,7 +26,9 @@ WINDOW_SECONDS = 30
 TEXTS_PER_WINDOW = 12
 LOCK_SECONDS = 30
 LOCK_MS = LOCK_SECONDS * 1000
-WAIT_SECONDS = 20  # for a busy lock, before the webhook asks Twilio to come back later
+# For a busy lock, before the webhook stores the text to answer later: under Twilio's 15-second
+# webhook timeout, which would otherwise drop the text with nobody having stored it.
+WAIT_SECONDS = 10
 RETRY_SECONDS = 0.1
 
 # KEYS: budget, lock, conversation. ARGV: token, lock ms, budget (0: not counted), window

@@ -126,10 +126,7 @@ def send() -> ResponseReturnValue:
     except BadPhone as error:
         return jsonify(error=str(error)), 400
     text = InboundText(phone=phone, body=body, sid="SIM" + uuid.uuid4().hex, channel="sms")
-    try:
-        delivered(receive(services(), text))
-    except TimeoutError:
-        return jsonify(error="the previous text from this phone is still being handled"), 503
+    delivered(receive(services(), text))
     return _thread_json(phone)
 
 

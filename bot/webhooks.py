@@ -37,13 +37,7 @@ def require_twilio_signature() -> None:
 
 @bp.post("/sms")
 def inbound_text() -> Response:
-    text = _parse_inbound()
-    try:
-        replies = receive(services(), text)
-    except TimeoutError:
-        # The phone's previous text is stuck; ask Twilio to come back rather than race it.
-        return Response("busy", status=503, headers={"Retry-After": "5"})
-    return _twiml(replies)
+    return _twiml(receive(services(), _parse_inbound()))
 
 
 @bp.post("/sms/status")

@@ -75,7 +75,7 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 ),
             )
         ).all()
-        # Stored while Redis was away, never answered.
+        # Stored while Redis was away or the phone's turn was stuck, never answered.
         unanswered = session.scalars(
             select(Message.id).where(
                 Message.direction == "in",

@@ -1,4 +1,4 @@
-"""The job that answers texts stored unprocessed while Redis was away."""
+"""The job that answers texts stored unprocessed: Redis was away, or the phone's turn stuck."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Faults on the worst day: a flood from one phone, Redis restarted empty, PostgreSQL away,
-PostgreSQL dropping the pool's connections, Twilio failing for a while, Twilio delivering the
-same webhook twice.
+"""Faults on the worst day: a flood from one phone, Redis restarted empty, a phone's turn stuck
+behind a dead process, PostgreSQL away, PostgreSQL dropping the pool's connections, Twilio
+failing for a while, Twilio delivering the same webhook twice.
 
 Each fault is real: a redis-server of the test's own is killed and restarted empty; the
 database is reached through a TCP proxy the test cuts, or ends the pool's sessions itself.
@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from tcp_proxy import Proxy
 from test_processes import free_port, wait_for
 
-from bot import create_app, database
+from bot import create_app, database, phone_turns
 from bot.services import Services, services
 from store.models import Message, Signature
 from worker.lean import LeanWorker
@@ -196,6 +196,24 @@ def test_redis_restarted_empty_loses_no_yes_and_conversations_restart(
         # Bob's ZIP came after his state was lost: he is told how to start again.
         assert "Text FACES to" in texts[BOB]
         assert "What's your full name?" in texts[CAROL]
+
+
+def test_a_yes_behind_a_stuck_turn_is_stored_and_signed_later(
+    client, twilio, svc, monkeypatch
+) -> None:
+    monkeypatch.setattr(phone_turns, "WAIT_SECONDS", 0.3)
+    alice = Phone(client, twilio, ALICE)
+    for body in ("FACES", "Alice Doe", "30303"):
+        alice.text(body)
+    stuck = svc.turns.begin(ALICE)  # as a web process that died holding the phone's lock
+    # Answered at once (Twilio would drop it after 15 s), and kept in the database.
+    assert alice.text("YES") == []
+    assert inbound_count(svc, ALICE, status="unprocessed") == 1
+    svc.turns.end(stuck)  # the lock expires
+    assert requeue_unfinished(svc).texts == 1
+    run_jobs(svc)
+    assert count(svc, select(func.count(Signature.id))) == 1
+    assert "you're signer #1" in alice.texts_received()[-1]
 
 
 def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_url) -> None:
