@@ -6,6 +6,7 @@ The webhook, the phone simulator and the terminal chat all come through here.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
@@ -65,6 +66,10 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
     """
     try:
         with services.phone_turn(text.phone, counted=text.body) as held:
+            if held.deferred:
+                # Texts stored while the phone's turn was stuck came first: answered first.
+                _answer_unprocessed(services, held)
+                services.turns.caught_up(text.phone)
             applied = _converse(services, held, text, reply_now=True)
         if applied is None:
             return _replies_not_taken(services, text)
@@ -77,6 +82,9 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
             "the previous text from %s is stuck: storing this one to answer later", text.phone
         )
         _store_aside(services, text, status="unprocessed")
+        # Without the mark the sweep still answers it, only maybe after the phone's next text.
+        with suppress(RedisError):
+            services.turns.defer(text.phone)
         return []
     except RedisError:
         log.warning("Redis is away: storing the text from %s to answer later", text.phone)
@@ -131,37 +139,37 @@ def answer_stored(services: Services, message_id: int) -> None:
     with services.db() as session:
         phone = session.get_one(Message, message_id).phone
     with services.phone_turn(phone) as held:
-        while True:
-            with services.db.begin() as session:
-                # Claimed row by row: a text another run took is not handled twice.
-                message = session.scalar(
-                    update(Message)
-                    .where(
-                        Message.id
-                        == select(func.min(Message.id))
-                        .where(
-                            Message.phone == phone,
-                            Message.status == "unprocessed",
-                            Message.id <= message_id,
-                        )
-                        .scalar_subquery(),
-                        Message.status == "unprocessed",
-                    )
-                    .values(status="received")
-                    .returning(Message)
-                )
-                if message is None:
-                    return
-                text = InboundText(
-                    phone=message.phone,
-                    body=message.body,
-                    sid=message.sid or "",
-                    channel=message.channel,
-                    received_at=message.created_at,
-                )
-                turn, applied = _step(session, services, held.state, text, reply_now=False)
-            held.advance(turn.state)
-            _enqueue_jobs(services, applied)
+        _answer_unprocessed(services, held, up_to=message_id)
+
+
+def _answer_unprocessed(services: Services, held: PhoneTurn, up_to: int | None = None) -> None:
+    """Answer the phone's unprocessed texts (up to ``up_to``), oldest first, by the REST API."""
+    while True:
+        with services.db.begin() as session:
+            waiting = select(func.min(Message.id)).where(
+                Message.phone == held.phone, Message.status == "unprocessed"
+            )
+            if up_to is not None:
+                waiting = waiting.where(Message.id <= up_to)
+            # Claimed row by row: a text another run took is not handled twice.
+            message = session.scalar(
+                update(Message)
+                .where(Message.id == waiting.scalar_subquery(), Message.status == "unprocessed")
+                .values(status="received")
+                .returning(Message)
+            )
+            if message is None:
+                return
+            text = InboundText(
+                phone=message.phone,
+                body=message.body,
+                sid=message.sid or "",
+                channel=message.channel,
+                received_at=message.created_at,
+            )
+            turn, applied = _step(session, services, held.state, text, reply_now=False)
+        held.advance(turn.state)
+        _enqueue_jobs(services, applied)
 
 
 def _converse(

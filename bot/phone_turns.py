@@ -9,6 +9,8 @@ The budget: Twilio stops a conversation that gets 15 replies in 30 seconds, so t
 at most ``TEXTS_PER_WINDOW`` texts per phone per window, well below that; texts over it are
 stored, not answered. The lock holds a random token, so only the turn that took it releases it,
 and it expires, so a process that died holding it blocks the phone for ``LOCK_SECONDS`` at most.
+A text that waited that out is stored to answer later, and the phone marked: the next turn
+answers the stored texts first, so the phone's texts still take effect in order.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ LOCK_MS = LOCK_SECONDS * 1000
 # webhook timeout, which would otherwise drop the text with nobody having stored it.
 WAIT_SECONDS = 10
 RETRY_SECONDS = 0.1
+DEFERRED_SECONDS = 24 * 3600  # the mark outlives any sweep that answers the stored texts
 
-# KEYS: budget, lock, conversation. ARGV: token, lock ms, budget (0: not counted), window
-# seconds, 1 if the text goes through whatever its count (a stop request).
-# Returns {0} over budget, {1} lock busy, {2} or {2, conversation} the turn is ours.
+# KEYS: budget, lock, conversation, deferred mark. ARGV: token, lock ms, budget (0: not
+# counted), window seconds, 1 if the text goes through whatever its count (a stop request).
+# Returns {0} over budget, {1} lock busy, {2, conversation or '', 1 if marked} the turn is ours.
 _BEGIN = """
 local budget = tonumber(ARGV[3])
 if budget > 0 then
@@ -42,9 +45,8 @@ if budget > 0 then
   if count > budget and ARGV[5] ~= '1' then return {0} end
 end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
-local conversation = redis.call('GET', KEYS[3])
-if conversation then return {2, conversation} end
-return {2}
+local conversation = redis.call('GET', KEYS[3]) or ''
+return {2, conversation, redis.call('EXISTS', KEYS[4])}
 """
 
 # KEYS: lock, conversation. ARGV: token, 1 to save the conversation, its JSON ('' for none),
@@ -79,6 +81,7 @@ class PhoneTurn:
     token: str
     state: State | None
     moved: bool = False
+    deferred: bool = False  # texts stored while the phone's turn was stuck wait to be answered
 
     def advance(self, state: State | None) -> None:
         """Note the conversation a committed text left, to be saved when the turn ends."""
@@ -88,6 +91,7 @@ class PhoneTurn:
 class PhoneTurns:
     def __init__(self, redis: Redis, conversation_ttl: int) -> None:
         self.conversation_ttl = conversation_ttl
+        self.redis = redis
         self._begin = redis.register_script(_BEGIN)
         self._end = redis.register_script(_END)
 
@@ -101,7 +105,12 @@ class PhoneTurns:
         ``TimeoutError`` when the lock stays busy for ``WAIT_SECONDS``.
         """
         token = secrets.token_hex(16)
-        keys = [_budget_key(phone, counted_at), _lock_key(phone), _conversation_key(phone)]
+        keys = [
+            _budget_key(phone, counted_at),
+            _lock_key(phone),
+            _conversation_key(phone),
+            _deferred_key(phone),
+        ]
         budget = 0 if counted_at is None else TEXTS_PER_WINDOW
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
@@ -110,11 +119,19 @@ class PhoneTurns:
             if found[0] == _OVER_BUDGET:
                 raise OverBudget(phone)
             if found[0] != _BUSY:
-                return PhoneTurn(phone, token, _decode(found[1]) if len(found) > 1 else None)
+                return PhoneTurn(phone, token, _decode(found[1]), deferred=bool(found[2]))
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"another text from {phone} is still being handled")
             budget = 0  # counted once: waiting for the lock is not another text
             time.sleep(RETRY_SECONDS)
+
+    def defer(self, phone: str) -> None:
+        """Mark ``phone``: a text of its was stored to answer later, to come before the next."""
+        self.redis.set(_deferred_key(phone), 1, ex=DEFERRED_SECONDS)
+
+    def caught_up(self, phone: str) -> None:
+        """Clear the mark: no text of ``phone`` waits to be answered any more."""
+        self.redis.delete(_deferred_key(phone))
 
     def end(self, turn: PhoneTurn) -> bool:
         """Save the conversation if a text moved it and release the lock if still ours.
@@ -128,6 +145,8 @@ class PhoneTurns:
 
 
 def _decode(raw: bytes) -> State | None:
+    if not raw:
+        return None
     try:
         return State.from_dict(json.loads(raw))
     except (ValueError, KeyError, TypeError):
@@ -145,6 +164,10 @@ def _lock_key(phone: str) -> str:
 
 def _conversation_key(phone: str) -> str:
     return f"conversation:{_tag(phone)}"
+
+
+def _deferred_key(phone: str) -> str:
+    return f"deferred:{_tag(phone)}"
 
 
 def _tag(phone: str) -> str:

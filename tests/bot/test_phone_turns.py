@@ -137,3 +137,17 @@ def test_only_the_turn_holding_the_lock_releases_it(
 def test_a_lock_expires_if_its_holder_dies(turns: PhoneTurns, redis: Redis) -> None:
     turns.begin(JANE)
     assert 0 < redis.pttl(f"lock:phone:{{{JANE}}}") <= phone_turns.LOCK_MS
+
+
+def test_a_deferred_text_marks_the_phone_for_its_next_turn_alone(
+    turns: PhoneTurns, redis: Redis
+) -> None:
+    turns.end(turns.begin(JANE))
+    turns.defer(JANE)
+    assert redis.exists(f"deferred:{{{JANE}}}")  # the phone's hash tag: one slot with its others
+    marked = turns.begin(JANE)
+    assert marked.deferred
+    turns.end(marked)
+    assert not turns.begin(JOHN).deferred
+    turns.caught_up(JANE)
+    assert not turns.begin(JANE).deferred

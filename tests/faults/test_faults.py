@@ -216,6 +216,26 @@ def test_a_yes_behind_a_stuck_turn_is_stored_and_signed_later(
     assert "you're signer #1" in alice.texts_received()[-1]
 
 
+def test_the_text_after_a_stuck_turn_waits_for_the_one_stored_behind_it(
+    client, twilio, svc, monkeypatch
+) -> None:
+    monkeypatch.setattr(phone_turns, "WAIT_SECONDS", 0.3)
+    alice = Phone(client, twilio, ALICE)
+    alice.text("FACES")
+    alice.text("Alice Doe")
+    stuck = svc.turns.begin(ALICE)
+    assert alice.text("30303") == []  # stored behind the stuck turn
+    svc.turns.end(stuck)
+    # Her YES comes before any sweep: her ZIP is answered first, then the YES signs.
+    alice.text("YES")
+    run_jobs(svc)
+    assert count(svc, select(func.count(Signature.id))) == 1
+    consent, confirmation = alice.texts_received()
+    assert "Reply YES to sign" in consent and "you're signer #1" in confirmation
+    assert inbound_count(svc, ALICE, status="unprocessed") == 0
+    assert not svc.turns.begin(BOB).deferred and not svc.turns.begin(ALICE).deferred
+
+
 def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_url) -> None:
     url = make_url(database_url)
     with Proxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
