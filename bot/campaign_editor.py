@@ -35,22 +35,17 @@ def new() -> ResponseReturnValue:
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @role_required("organizer")
 def edit(slug: str) -> ResponseReturnValue:
-    catalogs = services().catalogs
-    campaign = catalogs.current().by_slug(slug)
-    if campaign is not None:
-        data = campaign_data(campaign)
-    else:
-        # A saved campaign the bot left out (see bot.catalog) is edited from what was saved.
-        saved = catalogs.saved(slug) if slug in catalogs.left_out else None
-        if saved is None:
-            abort(404)
-        data = saved
+    # A saved campaign the bot left out (see bot.catalog) is edited from what was saved.
+    found = services().catalogs.definition(slug)
+    if found is None:
+        abort(404)
     if request.method == "POST":
         if request.form.get("slug") != slug:
             abort(400, "a campaign's slug cannot change")
         return _save(request.form, creating=False)
-    if campaign is None:
-        flash(f"The bot is not running this campaign: {catalogs.left_out[slug]}", "error")
+    data, left_out_because = found
+    if left_out_because is not None:
+        flash(f"The bot is not running this campaign: {left_out_because}", "error")
     return _form(data, creating=False)
 
 

@@ -83,9 +83,16 @@ class CatalogSource:
             self.left_out = left_out
         return catalog
 
-    def saved(self, slug: str) -> dict[str, Any] | None:
-        """The campaign as last saved in the dashboard, whether or not it loads."""
-        return next((d for d in self._saved() if d.get("slug") == slug), None)
+    def definition(self, slug: str) -> tuple[dict[str, Any], str | None] | None:
+        """The campaign's data as it runs now, or, for one the bot left out, as last saved
+        and why it was left out; None for no such campaign."""
+        campaign = self.current().by_slug(slug)
+        if campaign is not None:
+            return campaign_data(campaign), None
+        if slug not in self.left_out:
+            return None
+        saved = next((d for d in self._saved() if d.get("slug") == slug), None)
+        return None if saved is None else (saved, self.left_out[slug])
 
     def save(self, data: dict[str, Any]) -> CampaignFile:
         """Check campaign data and store it: it replaces the file of the same slug."""

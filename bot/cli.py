@@ -15,7 +15,6 @@ from bot import field_cli
 from bot.broadcast_cli import broadcast
 from bot.campaigns import (
     CampaignFileError,
-    campaign_data,
     dump_yaml,
     load_catalog,
     read_yaml,
@@ -78,17 +77,14 @@ def campaigns_import(files: tuple[str, ...]) -> None:
 @click.argument("slug")
 def campaigns_export(slug: str) -> None:
     """Write a campaign, as it runs now, as a campaign file on standard output."""
-    catalogs = services().catalogs
-    campaign = catalogs.current().by_slug(slug)
-    if campaign is not None:
-        click.echo(dump_yaml(campaign_data(campaign)), nl=False)
-        return
-    saved = catalogs.saved(slug) if slug in catalogs.left_out else None
-    if saved is None:
+    found = services().catalogs.definition(slug)
+    if found is None:
         raise click.ClickException(f"there is no campaign {slug!r}")
-    # As saved, to mend and import: the bot is not running it.
-    click.echo(f"not running {slug}: {catalogs.left_out[slug]}", err=True)
-    click.echo(dump_yaml(saved), nl=False)
+    data, left_out_because = found
+    if left_out_because is not None:
+        # As saved, to mend and import: the bot is not running it.
+        click.echo(f"not running {slug}: {left_out_because}", err=True)
+    click.echo(dump_yaml(data), nl=False)
 
 
 @click.command("export")
