@@ -16,8 +16,6 @@ from sqlalchemy.engine import make_url
 from bot.database import alembic_config
 from store.models import Base
 
-SCRATCH_DATABASE = "petition_bot_migrations_test"
-
 
 def differences(url: str) -> list[object]:
     """What autogenerate would write to bring the database at ``url`` to the models."""
@@ -55,17 +53,19 @@ def head() -> str | None:
 def scratch_database(database_url: str) -> Iterator[str]:
     """An empty PostgreSQL database of its own, dropped at the end."""
     url = make_url(database_url)
+    # Named after the test database, so runs against different test databases never collide.
+    scratch = f"{url.database}_migrations"
     if url.get_backend_name() != "postgresql":
         pytest.skip("needs PostgreSQL")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{SCRATCH_DATABASE}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
     try:
-        yield url.set(database=SCRATCH_DATABASE).render_as_string(hide_password=False)
+        yield url.set(database=scratch).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
 
 
