@@ -18,11 +18,13 @@ from bot import (
     field_form,
     field_pages,
     health,
+    in_process,
     services,
     simulator,
     webhooks,
 )
 from bot.config import load_settings
+from worker.recovery import sweep_forever
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -50,6 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     if not settings.production:
         app.register_blueprint(simulator.bp)
+    if settings.embedded_redis:
+        # No worker process runs beside the embedded default: this process sweeps instead.
+        in_process.init_app(app, sweep=sweep_forever)
     cli.init_app(app)
 
     @app.context_processor

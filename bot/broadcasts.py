@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -187,7 +187,7 @@ def _plan_at(svc: Services, broadcast_id: int, moment: datetime | None) -> None:
     # the job, within RECOVERY_INTERVAL of it.
     if moment is not None and not svc.settings.embedded_redis:
         svc.queues[BROADCASTS_QUEUE].enqueue_at(
-            _aware(moment), plan_broadcast, broadcast_id, job_timeout=PLAN_TIMEOUT, result_ttl=0
+            moment, plan_broadcast, broadcast_id, job_timeout=PLAN_TIMEOUT, result_ttl=0
         )
 
 
@@ -408,12 +408,7 @@ def _check_body(body: str) -> None:
 
 def _later(send_at: datetime | None, now: datetime) -> bool:
     """Whether a broadcast set to go at ``send_at`` is still to wait for it."""
-    return send_at is not None and _aware(send_at) > now
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return send_at is not None and send_at > now
 
 
 def _iso(moment: datetime | None) -> str | None:

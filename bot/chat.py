@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -57,7 +58,15 @@ def _talk(svc: Services, number: str, shown: int) -> None:
             for message in thread(session, number, after=shown):
                 shown = message["id"]
                 if message["direction"] == "out":
-                    click.echo(f"bot> {message['body']}")
+                    click.echo(f"bot> {message['body']}{_unless_sent(message)}")
+
+
+def _unless_sent(message: dict[str, Any]) -> str:
+    """A note after a text that did not go (yet): its status, and why it failed."""
+    if message["status"] in ("sent", "delivered"):
+        return ""
+    why = f": {message['failure']}" if message["failure"] else ""
+    return f"  [{message['status']}{why}]"
 
 
 @contextmanager

@@ -174,6 +174,11 @@ def recover() -> None:
         f"answered {answered} spooled text(s); requeued {found.signatures} signature(s), "
         f"{found.messages} message(s) and {found.texts} stored text(s)"
     )
+    if found.failed:
+        # On the embedded default the jobs ran just now; the log holds each traceback.
+        raise click.ClickException(
+            f"{len(found.failed)} of them failed (see the log above): " + ", ".join(found.failed)
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalog import CatalogSource
 from bot.config import Settings
 from bot.database import make_engine, make_sessions
+from bot.in_process import InProcessQueue
 from bot.phone_turns import PhoneTurn, PhoneTurns
 from bot.places import ZipCodes
 from bot.senders import Sender, make_sender
@@ -73,8 +74,12 @@ class Services:
         row_id: int,
         queue_name: str = REPLIES_QUEUE,
         timeout: int | None = None,
-    ) -> None:
-        """Queue ``function(row_id)``, unless that same job is already waiting or running."""
+    ) -> Job | None:
+        """Queue ``function(row_id)``, unless that same job is already waiting or running.
+
+        Returns the job queued, or None when that job was already coming. On the embedded
+        default the job has run by the time this returns, and its status says how it went.
+        """
         queue = self.queues[queue_name]
         job_id = f"{function.__name__}-{row_id}"
         args = (row_id,)
@@ -88,8 +93,7 @@ class Services:
             "job_timeout": timeout or self.settings.job_timeout,
         }
         try:
-            queue.enqueue(function, *args, **options)
-            return
+            return queue.enqueue(function, *args, **options)
         except DuplicateJobError:
             pass
         try:
@@ -98,10 +102,10 @@ class Services:
             job = None  # It expired meanwhile.
         if job is not None:
             if self._still_coming(job):
-                return
+                return None
             # Finished, failed, or started by a worker that died: the work came back, go again.
             job.delete()
-        queue.enqueue(function, *args, **options)
+        return queue.enqueue(function, *args, **options)
 
     def _still_coming(self, job: Job) -> bool:
         status = job.get_status(refresh=False)
@@ -136,7 +140,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     # With the in-process Redis there is no worker: jobs run as they are queued.
     queues = {
-        name: Queue(name, connection=redis, is_async=not settings.embedded_redis) for name in QUEUES
+        name: InProcessQueue(name, connection=redis, is_async=False)
+        if settings.embedded_redis
+        else Queue(name, connection=redis)
+        for name in QUEUES
     }
     db = make_sessions(make_engine(settings.database_url))
     app.extensions["petition_bot"] = Services(

@@ -68,6 +68,7 @@ def thread(session: Session, phone: str, after: int = 0) -> list[dict[str, Any]]
             "direction": m.direction,
             "body": m.body,
             "status": m.status,
+            "failure": m.failure,
             "kind": m.kind,
             "at": iso_utc(m.created_at),
         }

@@ -8,7 +8,6 @@ from typing import cast
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from store.types import UTCDateTime
+
 # SQLite has no BIGINT autoincrement, PostgreSQL wants one for tables that grow without bound.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -32,9 +33,6 @@ def utcnow() -> datetime:
 
 def iso_utc(moment: datetime) -> str:
     """Write a stored time as ISO 8601 UTC, e.g. ``2026-11-26T07:18:00Z``."""
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -70,14 +68,12 @@ class Supporter(Base):
     state: Mapped[str | None] = mapped_column(String(2))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Texts cannot reach this phone (landline, invalid, unreachable); WhatsApp may still.
-    undeliverable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Campaign(Base):
@@ -92,13 +88,11 @@ class Campaign(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Incremented under the row lock as each signature is stored: it numbers signers exactly.
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The campaign as organizers saved it in the dashboard (campaign-file data, as JSON); it
     # wins over the file of the same slug. Empty: the file is the campaign.
     definition: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ConsentEvent(Base):
@@ -121,7 +115,7 @@ class ConsentEvent(Base):
     disclosure: Mapped[str | None] = mapped_column(Text)  # the exact text shown
     supporter_text: Mapped[str | None] = mapped_column(Text)  # their words, e.g. "stop texting me"
     message_sid: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where an opt-in came from when not the channel: an event's slug (its keyword, or a
     # volunteer's sign-up there). The signature's source is copied from it.
     source: Mapped[str | None] = mapped_column(String(100))
@@ -147,7 +141,7 @@ class Signature(Base):
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
     consent_event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"), unique=True)
     number: Mapped[int] = mapped_column(Integer)  # signer #N of the campaign
-    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     source: Mapped[str] = mapped_column(String(100))
     consent_text: Mapped[str] = mapped_column(Text)
     message_sid: Mapped[str | None] = mapped_column(String(64))  # the inbound text that said YES
@@ -179,18 +173,18 @@ class Message(Base):
     kind: Mapped[str | None] = mapped_column(String(32))  # out: reply, confirmation
     # Why a message was not sent: opted_out, undeliverable, whatsapp_window.
     skip_reason: Mapped[str | None] = mapped_column(String(64))
+    # Why the bot itself could not send it (an error of ours, not the carrier's), in words.
+    failure: Mapped[str | None] = mapped_column(Text)
     # When the texter's text arrived, for an answer to it; an answer that is late by then is
     # one the organization starts, and waits for quiet hours to end.
-    in_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    in_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A held message (status "held") goes out at this time, when the recipient's window opens.
-    send_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class User(Base):
@@ -202,8 +196,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # admin, organizer, field
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Broadcast(Base):
@@ -218,10 +212,10 @@ class Broadcast(Base):
     audience: Mapped[str] = mapped_column(Text, default="{}")  # the filters, as JSON
     # draft -> scheduled -> planning -> sending <-> paused -> done; or canceled
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FunnelStep(Base):
@@ -237,7 +231,7 @@ class FunnelStep(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     phone: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(16))
-    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Event(Base):
@@ -252,7 +246,7 @@ class Event(Base):
     name: Mapped[str] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(200))
     held_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Volunteer(Base):
@@ -265,8 +259,8 @@ class Volunteer(Base):
     name: Mapped[str] = mapped_column(String(100))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     # Removed volunteers keep their row: their sign-ups still name them.
-    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Signup(Base):
@@ -293,8 +287,8 @@ class Signup(Base):
     disclosure: Mapped[str] = mapped_column(Text)  # the confirmation request exactly as sent
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     consent_event_id: Mapped[int | None] = mapped_column(ForeignKey("consent_events.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # The tables themselves, for Core statements on the hot paths (a text's look-ups and replies,

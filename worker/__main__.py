@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 from bot import create_app
-from bot.services import Services, services
+from bot.services import services
 from worker.lean import LeanWorker
-from worker.recovery import drain_spool, requeue_unfinished
+from worker.recovery import sweep_forever
 
 log = logging.getLogger("worker")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -50,24 +50,6 @@ def lower_priority(niceness: int) -> None:
             AUTOGROUP.write_text(str(niceness))
         except OSError as error:  # a container's read-only /proc: the nice value must do
             log.warning("could not lower the session's CPU priority: %s", error)
-
-
-def sweep_forever(app_services: Services, stop: threading.Event) -> None:
-    """Drain the spool every second, and requeue unfinished work every RECOVERY_INTERVAL."""
-    interval = app_services.settings.recovery_interval
-    ticks = 0
-    while not stop.is_set():
-        try:
-            if ticks % interval == 0:
-                found = requeue_unfinished(app_services)
-                if found.signatures or found.messages or found.texts:
-                    log.warning("requeued %s", found)
-            if len(app_services.spool):
-                log.warning("answered %s spooled text(s)", drain_spool(app_services))
-        except Exception:  # a sweep that fails (database still away) must not stop the next
-            log.exception("recovery sweep failed")
-        ticks += 1
-        stop.wait(1)
 
 
 def main() -> None:

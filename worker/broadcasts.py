@@ -31,7 +31,6 @@ from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 from sqlalchemy import (
     CursorResult,
-    DateTime,
     Result,
     case,
     exists,
@@ -49,6 +48,7 @@ from bot.segments import measure
 from bot.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
 from store.models import MESSAGES, Broadcast, Message, Signature, Supporter
+from store.types import UTCDateTime
 from worker.jobs import Ready, claim, store_outcomes, transmit
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,8 @@ def plan_broadcast(broadcast_id: int) -> None:
             literal(broadcast.campaign_id),
             literal(broadcast.id),
             literal(0),
-            literal(now, DateTime(timezone=True)),
-            literal(now, DateTime(timezone=True)),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
         )
         columns = (
             "direction",

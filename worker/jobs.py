@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -310,8 +310,6 @@ def _in_whatsapp_session(session: Session, message: Message, now: datetime) -> b
     )
     if last is None:
         return False
-    if last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
     return now - last < WHATSAPP_SESSION
 
 

@@ -7,9 +7,12 @@ a broadcast whose scheduled time has come, or one planning or sending without it
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rq.job import JobStatus
 from sqlalchemy import and_, exists, select, update
 
 from bot.inbox import answer_later
@@ -19,6 +22,7 @@ from worker.broadcasts import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from worker.jobs import record_signature, send_message
 from worker.replay import answer_stored_text
 
+log = logging.getLogger("worker")
 MAX_ATTEMPTS = 10
 LOOKBACK = timedelta(days=3)
 
@@ -28,6 +32,8 @@ class Requeued:
     signatures: int
     messages: int
     texts: int = 0
+    # Jobs that ran at once (the embedded default runs them as they are queued) and failed.
+    failed: tuple[str, ...] = ()
 
 
 def requeue_unfinished(services: Services, now: datetime | None = None) -> Requeued:
@@ -109,20 +115,46 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 | ((Broadcast.status == "canceled") & Broadcast.finished_at.is_(None))
             )
         ).all()
-    for message_id in unanswered:
-        services.enqueue(answer_stored_text, message_id)
-    for event_id in unsigned:
-        services.enqueue(record_signature, event_id)
+    queued = [
+        *(services.enqueue(answer_stored_text, message_id) for message_id in unanswered),
+        *(services.enqueue(record_signature, event_id) for event_id in unsigned),
+    ]
     messages = {row.id for row in stuck if row.broadcast_id is None} | {*due, *unsent}
-    for message_id in messages:
-        services.enqueue(send_message, message_id)
-    for broadcast_id in {*due_broadcasts, *planning}:
+    queued += [services.enqueue(send_message, message_id) for message_id in messages]
+    queued += [
         services.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
-    for broadcast_id in {*sending, *(row.broadcast_id for row in stuck if row.broadcast_id)}:
+        for broadcast_id in {*due_broadcasts, *planning}
+    ]
+    queued += [
         services.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
-    return Requeued(len(unsigned), len(messages), len(unanswered))
+        for broadcast_id in {*sending, *(row.broadcast_id for row in stuck if row.broadcast_id)}
+    ]
+    failed = tuple(
+        job.id
+        for job in queued
+        if job is not None and job.get_status(refresh=False) == JobStatus.FAILED
+    )
+    return Requeued(len(unsigned), len(messages), len(unanswered), failed)
 
 
 def drain_spool(services: Services) -> int:
     """Answer the texts spooled while the database was away, oldest first."""
     return services.spool.drain(lambda text: answer_later(services, text))
+
+
+def sweep_forever(app_services: Services, stop: threading.Event) -> None:
+    """Drain the spool every second, and requeue unfinished work every RECOVERY_INTERVAL."""
+    interval = app_services.settings.recovery_interval
+    ticks = 0
+    while not stop.is_set():
+        try:
+            if ticks % interval == 0:
+                found = requeue_unfinished(app_services)
+                if found.signatures or found.messages or found.texts:
+                    log.warning("requeued %s", found)
+            if len(app_services.spool):
+                log.warning("answered %s spooled text(s)", drain_spool(app_services))
+        except Exception:  # a sweep that fails (database still away) must not stop the next
+            log.exception("recovery sweep failed")
+        ticks += 1
+        stop.wait(1)

@@ -81,6 +81,7 @@
       meta.classList.add("failed");
     }
     meta.textContent = timeOf(message.at) + " · " + message.status;
+    if (message.failure) meta.textContent += ": " + message.failure;
     if (message.kind === "reply" && message.status === "sending") {
       // Only Twilio's status callback moves a reply on; the simulator has no Twilio.
       meta.title = "Replies stay 'sending' here: Twilio's delivery report never comes.";
