@@ -18,8 +18,8 @@ emptied first), a fake Twilio in this process, and ``python -m worker`` processe
    window against the cap plus the burst allowance.
 
 It reports, it does not assert: the exit status is 0 even when a goal is missed, and 1 only when
-a text went to someone twice or to nobody it should have. See bench/README.md.
-Run it with the project's virtualenv: ``.venv/bin/python bench/broadcast [--quick]``.
+a text went to someone twice or to nobody it should have. See docs/performance.md.
+Run it with the project's virtualenv: ``.venv/bin/python bench/broadcast.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def note(message: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="bench/broadcast",
+        prog="bench/broadcast.py",
         description="Plan and send broadcasts against the real worker and a fake Twilio, "
         "each figure beside a baseline from the same run.",
     )
@@ -755,7 +755,7 @@ def verdict(met: bool) -> str:
 def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
     """The figures as a table, each beside its baseline and its goal."""
     lines = [
-        f"bench/broadcast{' --quick' if args.quick else ''}: {os.cpu_count()} cores, "
+        f"bench/broadcast.py{' --quick' if args.quick else ''}: {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "",
     ]
