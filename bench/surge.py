@@ -27,7 +27,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,6 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -48,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from fake_twilio import FakeTwilio  # noqa: E402
+from harness import empty_tables, free_port, wait_for  # noqa: E402
 from hotspots import table as hotspot_table  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -153,21 +152,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
 def answers(url: str, expect_ok: bool) -> bool:
     """Whether the server at ``url`` answers (200 when ``expect_ok``, any HTTP status otherwise)."""
     try:
@@ -261,17 +245,7 @@ def prepare_database(url: str, env: dict[str, str], logs: Path) -> None:
         if not found:
             connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        tables = connection.scalars(
-            text(
-                "SELECT quote_ident(tablename) FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-        ).all()
-        if tables:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_tables(url)
     # After the truncation, so the campaign rows `db upgrade` registers are kept.
     with open(logs / "db-upgrade.log", "ab") as log:
         subprocess.run(
