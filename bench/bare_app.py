@@ -1,4 +1,4 @@
-"""bench/surge's baseline: a Flask app whose ``POST /sms`` answers empty TwiML, stores nothing."""
+"""The surge bench's baseline: a Flask app whose ``POST /sms`` answers empty TwiML, no more."""
 
 from __future__ import annotations
 

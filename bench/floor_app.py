@@ -1,4 +1,4 @@
-"""bench/surge's second baseline: the least webhook that still does what issue 6 lists.
+"""bench/surge.py's second baseline: the least webhook that still stores each text.
 
 It checks Twilio's signature, takes the phone's turn in Redis (budget, lock and state: the
 bot's own script), steps the conversation engine, stores the inbound text with one
@@ -38,7 +38,7 @@ ON CONFLICT DO NOTHING RETURNING id
 
 
 def create_app() -> Flask:
-    """Build the floor app from the bot's own settings (the environment bench/surge sets)."""
+    """Build the floor app from the bot's own settings (the environment bench/surge.py sets)."""
     app = Flask(__name__)
     settings = load_settings(os.environ, {}, instance_path=app.instance_path)
     turns = PhoneTurns(Redis.from_url(settings.redis_url), settings.conversation_ttl)

@@ -1,6 +1,6 @@
 """Sort py-spy samples of the bot's processes into the steps of a text's path.
 
-``bench/surge --profile`` records each gunicorn worker and job worker with
+``bench/surge.py --profile`` records each gunicorn worker and job worker with
 ``py-spy record --format raw`` during the surge and prints these tables. By hand:
 
     py-spy record -p PID --nonblocking -r 100 -f raw -o web.raw   # Ctrl-C to stop

@@ -1,4 +1,4 @@
-"""bench/surge's load generator: simulated supporters texting a webhook, signed like Twilio.
+"""bench/surge.py's load generator: simulated supporters texting a webhook, signed like Twilio.
 
 Runs in its own process so that it, the fake Twilio and the bot do not share one interpreter:
 ``python bench/loadgen.py < spec.json > result.json``, progress on stderr. It speaks HTTP/1.1

@@ -18,8 +18,8 @@ emptied first), a fake Twilio in this process, and ``python -m worker`` processe
    window against the cap plus the burst allowance.
 
 It reports, it does not assert: the exit status is 0 even when a goal is missed, and 1 only when
-a text went to someone twice or to nobody it should have. See bench/README.md.
-Run it with the project's virtualenv: ``.venv/bin/python bench/broadcast [--quick]``.
+a text went to someone twice or to nobody it should have. See docs/performance.md.
+Run it with the project's virtualenv: ``.venv/bin/python bench/broadcast.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -31,14 +31,12 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from fake_twilio import FakeTwilio  # noqa: E402
+from harness import empty_tables, free_port, wait_for  # noqa: E402
 from redis import Redis  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -66,7 +65,7 @@ def note(message: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="bench/broadcast",
+        prog="bench/broadcast.py",
         description="Plan and send broadcasts against the real worker and a fake Twilio, "
         "each figure beside a baseline from the same run.",
     )
@@ -174,15 +173,6 @@ class Processes:
                 self.running.remove(process)
 
 
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
 # The database
 
 
@@ -209,20 +199,7 @@ def prepare_database(url: str) -> None:
             connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
         admin.dispose()
         upgrade(url)
-    empty(url)
-
-
-def empty(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        tables = connection.scalars(
-            text(
-                "SELECT quote_ident(tablename) FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-        ).all()
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_tables(url)
 
 
 SEED = """
@@ -515,7 +492,7 @@ def twice(accepted: list[tuple[float, str, str]]) -> int:
 
 def sends_part(bench: Bench, campaign_id: int) -> dict[str, Any]:
     args = bench.args
-    empty(args.database_url)
+    empty_tables(args.database_url)
     campaign_id = register_campaign(args.database_url)
     seed(args.database_url, campaign_id, 0, args.sends)
     results: dict[str, Any] = {"duplicates": 0}
@@ -591,7 +568,7 @@ def naive_jobs(bench: Bench, count: int) -> None:
 def pace_part(bench: Bench) -> dict[str, Any]:
     args = bench.args
     cap, seconds = args.mps, args.pace_seconds
-    empty(args.database_url)
+    empty_tables(args.database_url)
     campaign_id = register_campaign(args.database_url)
     # Two audiences (ZIP prefixes 303 and 300 hold a quarter of the signers each), each big
     # enough to keep sending the whole run by itself.
@@ -712,12 +689,6 @@ def main(argv: list[str] | None = None) -> int:
             redis_server.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _pings(url: str) -> bool:
     try:
         return bool(Redis.from_url(url).ping())
@@ -755,7 +726,7 @@ def verdict(met: bool) -> str:
 def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
     """The figures as a table, each beside its baseline and its goal."""
     lines = [
-        f"bench/broadcast{' --quick' if args.quick else ''}: {os.cpu_count()} cores, "
+        f"bench/broadcast.py{' --quick' if args.quick else ''}: {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "",
     ]
