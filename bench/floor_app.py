@@ -21,12 +21,12 @@ from redis import Redis
 from sqlalchemy import make_url
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.campaigns import load_catalog
+from bot.campaigns.files import load_catalog
 from bot.config import load_settings
-from bot.phone_turns import PhoneTurns
-from bot.phones import e164
-from bot.places import ZipCodes
-from bot.webhook_auth import signed_by_twilio
+from bot.inbound.phone_turns import PhoneTurns
+from bot.inbound.twilio_signature import signed_by_twilio
+from bot.lib.phones import e164
+from bot.lib.places import ZipCodes
 from conversations import Inbound, Reply, Supporter, World, step
 
 STORE_INBOUND = """

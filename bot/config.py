@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bot.quiet_hours import parse_window
+from bot.lib.quiet_hours import parse_window
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"

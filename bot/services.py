@@ -16,13 +16,13 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalog import CatalogSource
+from bot.campaigns.catalog import CatalogSource
 from bot.config import Settings
 from bot.database import make_engine, make_sessions
-from bot.phone_turns import PhoneTurn, PhoneTurns
-from bot.places import ZipCodes
-from bot.senders import Sender, make_sender
-from bot.spool import InboundSpool
+from bot.inbound.phone_turns import PhoneTurn, PhoneTurns
+from bot.inbound.spool import InboundSpool
+from bot.lib.places import ZipCodes
+from bot.outbound.senders import Sender, make_sender
 from conversations import Campaign as CampaignFile
 from conversations import Catalog
 from conversations.parsing import is_opt_out

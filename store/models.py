@@ -160,7 +160,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_phone_id", "phone", "id"),
-        # Finds outbound work that a lost job left behind (see worker.recovery).
+        # Finds outbound work that a lost job left behind (see bot.recovery).
         Index("ix_messages_direction_status", "direction", "status"),
         # A broadcast's next pending texts, in order, and its figures by status.
         Index("ix_messages_broadcast_id_status_id", "broadcast_id", "status", "id"),

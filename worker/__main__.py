@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 from bot import create_app
+from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import Services, services
 from worker.lean import LeanWorker
-from worker.recovery import drain_spool, requeue_unfinished
 
 log = logging.getLogger("worker")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import load_catalog
-from bot.phones import PhoneNumbers
-from bot.places import ZipCodes
+from bot.campaigns.files import load_catalog
+from bot.lib.phones import PhoneNumbers
+from bot.lib.places import ZipCodes
 from conversations import (
     BroadcastReply,
     EndSignup,
