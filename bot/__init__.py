@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,7 @@ from bot.broadcasts import cli as broadcasts_cli
 from bot.broadcasts import pages as broadcast_pages
 from bot.campaigns import cli as campaigns_cli
 from bot.campaigns import editor as campaign_editor
-from bot.config import load_settings
+from bot.config import configure_logging, load_settings
 from bot.dashboard import pages as dashboard
 from bot.devtools import chat, simulator
 from bot.field import cli as field_cli
@@ -33,9 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key, SETTINGS=settings, MAX_CONTENT_LENGTH=256 * 1024
     )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    configure_logging()
     services.init_app(app, settings)
     auth.init_app(app, settings)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.

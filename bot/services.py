@@ -37,6 +37,7 @@ QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+EXTENSION = "petition_bot"  # the services' key in a Flask app's extensions
 log = logging.getLogger(__name__)
 
 
@@ -130,7 +131,8 @@ class Services:
                 log.warning("the lock on %s expired while its text was handled", phone)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def build_services(settings: Settings) -> Services:
+    """Connect to everything the bot talks to, as ``settings`` say; no app needed."""
     redis: Redis = (
         fakeredis.FakeRedis() if settings.embedded_redis else Redis.from_url(settings.redis_url)
     )
@@ -139,7 +141,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         name: Queue(name, connection=redis, is_async=not settings.embedded_redis) for name in QUEUES
     }
     db = make_sessions(make_engine(settings.database_url))
-    app.extensions["petition_bot"] = Services(
+    return Services(
         settings=settings,
         db=db,
         redis=redis,
@@ -152,6 +154,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
 
 
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[EXTENSION] = build_services(settings)
+
+
+def jobs_app(svc: Services) -> Flask:
+    """A bare app whose context lets jobs find ``svc``: no views, CSRF or login (the worker)."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = svc
+    return app
+
+
 def services() -> Services:
     """The current app's services (inside an app context: a request, a job, a command)."""
-    return current_app.extensions["petition_bot"]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]

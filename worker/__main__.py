@@ -11,9 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
-from bot import create_app
+from bot.config import INSTANCE_PATH, configure_logging, load_settings
 from bot.recovery import drain_spool, requeue_unfinished
-from bot.services import Services, services
+from bot.services import Services, build_services, jobs_app
 from worker.lean import LeanWorker
 
 log = logging.getLogger("worker")
@@ -71,13 +71,14 @@ def sweep_forever(app_services: Services, stop: threading.Event) -> None:
 
 
 def main() -> None:
-    app = create_app()
-    with app.app_context():
-        svc = services()
-        if svc.settings.embedded_redis:
-            raise SystemExit(
-                "the worker needs REDIS_URL; the embedded default runs jobs in-process"
-            )
+    configure_logging()
+    settings = load_settings(os.environ, {}, instance_path=str(INSTANCE_PATH))
+    if settings.embedded_redis:
+        raise SystemExit("the worker needs REDIS_URL; the embedded default runs jobs in-process")
+    svc = build_services(settings)
+    # Jobs are plain functions taking ids that find the services through an app context:
+    # a bare one, without the web's pages, CSRF or login.
+    with jobs_app(svc).app_context():
         # What start-up loaded (modules, campaigns) lives as long as the process: kept out
         # of the garbage collector's full passes, which would otherwise take ~100 ms each and
         # stall a broadcast's sending threads into a burst.
