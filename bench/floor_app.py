@@ -27,7 +27,7 @@ from bot.inbound.phone_turns import PhoneTurns
 from bot.inbound.twilio_signature import signed_by_twilio
 from bot.lib.phones import e164
 from bot.lib.places import ZipCodes
-from conversations import Inbound, Reply, Supporter, World, step
+from conversations import Inbound, Reply, SupporterFacts, World, step
 
 STORE_INBOUND = """
 INSERT INTO messages (sid, direction, phone, channel, body, status, attempts, created_at,
@@ -47,7 +47,7 @@ def create_app() -> Flask:
     catalog = load_catalog(settings.campaigns_dir)
     places = ZipCodes()
     places.lookup("00000")  # loads the ZIP data now, not during the drive
-    world = World(catalog, Supporter(), places)
+    world = World(catalog, SupporterFacts(), places)
 
     @app.post("/sms")
     def inbound_text() -> Response:

@@ -16,6 +16,7 @@ from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import services
 from store.models import Campaign, ConsentEvent, Message, iso_utc
 from store.records import campaign_row
+from store.statuses import Direction
 
 # Tools read this header; the dashboard's download adds columns after these
 # (bot/dashboard/exports.py).
@@ -58,7 +59,7 @@ def conversation(phone: str) -> None:
         for message in session.scalars(
             select(Message).where(Message.phone == phone).order_by(Message.id)
         ):
-            arrow = "<-" if message.direction == "in" else "->"
+            arrow = "<-" if message.direction == Direction.IN else "->"
             click.echo(f"{iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
 
 

@@ -19,6 +19,7 @@ from bot.inbound.replay import answer_stored_text
 from bot.outbound.jobs import send_message
 from bot.services import BROADCASTS_QUEUE, Services
 from store.models import Broadcast, ConsentEvent, Message, Signature
+from store.statuses import BroadcastStatus, ConsentKind, Direction, MessageKind, MessageStatus
 
 MAX_ATTEMPTS = 10
 LOOKBACK = timedelta(days=3)
@@ -39,15 +40,15 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
         stuck = session.execute(
             update(Message)
             .where(
-                Message.direction == "out",
-                Message.status == "sending",
+                Message.direction == Direction.OUT,
+                Message.status == MessageStatus.SENDING,
                 Message.sid.is_(None),
-                Message.kind != "reply",
+                Message.kind != MessageKind.REPLY,
                 # Its job outlived any job's timeout: the worker died between the claim and
                 # the carrier's answer. Sending again may duplicate it; not sending may lose it.
                 Message.updated_at < now - timedelta(seconds=2 * services.settings.job_timeout),
             )
-            .values(status="pending")
+            .values(status=MessageStatus.PENDING)
             .returning(Message.id, Message.broadcast_id)
         ).all()
         # Held for quiet hours, and the recipient's window has opened. A broadcast's held
@@ -55,16 +56,16 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
         due = session.scalars(
             update(Message)
             .where(
-                Message.status == "held",
+                Message.status == MessageStatus.HELD,
                 Message.send_after <= now,
                 Message.broadcast_id.is_(None),
             )
-            .values(status="pending")
+            .values(status=MessageStatus.PENDING)
             .returning(Message.id)
         ).all()
         unsigned = session.scalars(
             select(ConsentEvent.id).where(
-                ConsentEvent.kind == "opt_in",
+                ConsentEvent.kind == ConsentKind.OPT_IN,
                 ConsentEvent.created_at < settled,
                 # Look back a bounded stretch, so a sweep stays cheap as the table grows.
                 ConsentEvent.created_at > now - LOOKBACK,
@@ -79,15 +80,15 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
         # Stored while Redis was away or the phone's turn was stuck, never answered.
         unanswered = session.scalars(
             select(Message.id).where(
-                Message.direction == "in",
-                Message.status == "unprocessed",
+                Message.direction == Direction.IN,
+                Message.status == MessageStatus.UNPROCESSED,
                 Message.created_at < settled,
             )
         ).all()
         unsent = session.scalars(
             select(Message.id).where(
-                Message.direction == "out",
-                Message.status == "pending",
+                Message.direction == Direction.OUT,
+                Message.status == MessageStatus.PENDING,
                 Message.attempts < MAX_ATTEMPTS,
                 Message.updated_at < settled,
                 # A broadcast's texts go out at its sender's pace, by its slices, not one job each.
@@ -97,17 +98,19 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
         # Scheduled broadcasts whose time has come.
         due_broadcasts = session.scalars(
             update(Broadcast)
-            .where(Broadcast.status == "scheduled", Broadcast.send_at <= now)
-            .values(status="planning")
+            .where(Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.send_at <= now)
+            .values(status=BroadcastStatus.PLANNING)
             .returning(Broadcast.id)
         ).all()
-        planning = session.scalars(select(Broadcast.id).where(Broadcast.status == "planning")).all()
+        planning = session.scalars(
+            select(Broadcast.id).where(Broadcast.status == BroadcastStatus.PLANNING)
+        ).all()
         # A sending broadcast's slice may have been lost with its worker, or its held texts'
         # window has opened; a canceled one may have unsent texts left to mark.
         sending = session.scalars(
             select(Broadcast.id).where(
-                (Broadcast.status == "sending")
-                | ((Broadcast.status == "canceled") & Broadcast.finished_at.is_(None))
+                (Broadcast.status == BroadcastStatus.SENDING)
+                | ((Broadcast.status == BroadcastStatus.CANCELED) & Broadcast.finished_at.is_(None))
             )
         ).all()
     for message_id in unanswered:

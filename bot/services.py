@@ -23,8 +23,7 @@ from bot.inbound.phone_turns import PhoneTurn, PhoneTurns
 from bot.inbound.spool import InboundSpool
 from bot.lib.places import ZipCodes
 from bot.outbound.senders import Sender, make_sender
-from conversations import Campaign as CampaignFile
-from conversations import Catalog
+from conversations import CampaignScript, Catalog
 from conversations.parsing import is_opt_out
 from store.models import utcnow
 from store.records import campaign_row
@@ -55,7 +54,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow  # tests set the time here
     _campaign_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
-    def campaign_id(self, session: Session, campaign: CampaignFile) -> int:
+    def campaign_id(self, session: Session, campaign: CampaignScript) -> int:
         """The database id of a campaign, looked up once per process: ids never change."""
         found = self._campaign_ids.get(campaign.slug)
         if found is None:

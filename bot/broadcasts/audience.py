@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from conversations.parsing import first_name
 from store.models import Signature, Supporter
+from store.statuses import Channel
 
 PLACEHOLDERS = ("first_name", "city")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -112,7 +113,10 @@ def _moment(value: str | date | datetime | None) -> datetime | None:
 
 def channel() -> ColumnElement[str]:
     """The channel a signer is texted on: the one they signed on, WhatsApp or else SMS."""
-    return case((Signature.source == "whatsapp", literal("whatsapp")), else_=literal("sms"))
+    return case(
+        (Signature.source == Channel.WHATSAPP, literal(Channel.WHATSAPP, String)),
+        else_=literal(Channel.SMS, String),
+    )
 
 
 def exclusion() -> ColumnElement[str | None]:
@@ -122,7 +126,7 @@ def exclusion() -> ColumnElement[str | None]:
     return case(
         (Supporter.opted_out_at.is_not(None), literal("opted_out")),
         (
-            (channel() == "sms") & Supporter.undeliverable_at.is_not(None),
+            (channel() == Channel.SMS) & Supporter.undeliverable_at.is_not(None),
             literal("undeliverable:") + func.coalesce(Supporter.undeliverable_reason, "unknown"),
         ),
         # A signature with no disclosure stored has no consent we could show: no texts.

@@ -12,6 +12,7 @@ from bot.broadcasts import service as broadcasts
 from bot.broadcasts.audience import Audience, AudienceError
 from bot.broadcasts.service import BroadcastError, Preview, Report
 from bot.services import services
+from store.statuses import BroadcastStatus, MessageStatus
 
 POLL_SECONDS = 1.0
 SETTLE_POLLS = 5  # polls with nothing waiting before the worker's "done" is not awaited more
@@ -137,7 +138,7 @@ def send(
         status = broadcasts.start(svc, broadcast_id)
     except BroadcastError as error:
         raise click.ClickException(str(error)) from None
-    if status == "scheduled":
+    if status == BroadcastStatus.SCHEDULED:
         click.echo(f"Broadcast {broadcast_id} is scheduled {when}.")
         click.echo(f"Follow it with: flask --app bot broadcast status {broadcast_id}")
         return
@@ -162,7 +163,7 @@ def _follow(broadcast_id: int) -> Report:
     began = time.monotonic()
     report = broadcasts.report(svc, broadcast_id)
     hinted = False
-    while report.status == "planning":
+    while report.status == BroadcastStatus.PLANNING:
         if not hinted and time.monotonic() - began > NO_WORKER_HINT_SECONDS:
             click.echo("Still planning: is a worker running? (python -m worker)", err=True)
             hinted = True
@@ -175,7 +176,11 @@ def _follow(broadcast_id: int) -> Report:
             shown = report.handled
             idle = idle + 1 if not report.waiting else 0
             # Nothing left but held texts, or the worker has had its moment to call it done.
-            if report.status != "sending" or (idle and report.held) or idle > SETTLE_POLLS:
+            if (
+                report.status != BroadcastStatus.SENDING
+                or (idle and report.held)
+                or idle > SETTLE_POLLS
+            ):
                 return report
             time.sleep(POLL_SECONDS)
             report = broadcasts.report(svc, broadcast_id)
@@ -238,13 +243,13 @@ def test(campaign: str, message: str, phone: str) -> None:
     except BroadcastError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"To {sent.to}: {sent.body}")
-    if sent.status == "held":
+    if sent.status == MessageStatus.HELD:
         click.echo(f"Held for quiet hours: it goes at {sent.send_after}.")
-    elif sent.status == "skipped":
+    elif sent.status == MessageStatus.SKIPPED:
         click.echo(f"Not sent: {sent.skip_reason}.")
-    elif sent.status == "failed":
+    elif sent.status == MessageStatus.FAILED:
         click.echo(f"Twilio refused it (error {sent.error_code}).")
-    elif sent.status == "pending":
+    elif sent.status == MessageStatus.PENDING:
         click.echo("Twilio did not take it yet (busy or away); the worker tries again.")
     else:
         click.echo(f"Sent ({sent.status}, {sent.sid}).")

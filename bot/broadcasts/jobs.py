@@ -34,6 +34,7 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Result,
+    String,
     case,
     exists,
     func,
@@ -51,6 +52,7 @@ from bot.outbound.pacing import MAX_WAIT, RateLimit
 from bot.outbound.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
 from store.models import MESSAGES, Broadcast, Message, Signature, Supporter
+from store.statuses import BroadcastStatus, Channel, Direction, MessageKind, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,11 @@ CANCEL_BATCH = 5000  # leftover rows of a canceled broadcast marked per transact
 DUE_BATCH = 5000  # held rows whose window opened, returned to pending per transaction
 MAX_ATTEMPTS = 10  # a text the carrier kept refusing for its own trouble: given up
 HOLD_AFTER_TROUBLE = 1.0  # seconds every worker waits after a 429, a 5xx or a lost connection
-OPEN = ("pending", "sending", "held")  # a broadcast with rows in these is not done
+OPEN = (
+    MessageStatus.PENDING,
+    MessageStatus.SENDING,
+    MessageStatus.HELD,
+)  # a broadcast with rows in these is not done
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -81,23 +87,28 @@ def plan_broadcast(broadcast_id: int) -> None:
     now = svc.clock()
     with svc.db.begin() as session:
         # The claim takes the row's lock: a second run waits, then finds it planned.
-        due = (Broadcast.status == "scheduled") & (Broadcast.send_at <= now)
+        due = (Broadcast.status == BroadcastStatus.SCHEDULED) & (Broadcast.send_at <= now)
         broadcast = session.scalar(
             update(Broadcast)
-            .where(Broadcast.id == broadcast_id, (Broadcast.status == "planning") | due)
-            .values(status="sending", started_at=now)
+            .where(
+                Broadcast.id == broadcast_id, (Broadcast.status == BroadcastStatus.PLANNING) | due
+            )
+            .values(status=BroadcastStatus.SENDING, started_at=now)
             .returning(Broadcast)
         )
         if broadcast is None:
             return
         reason = exclusion()
         rows = signers(broadcast.campaign_id, Audience.from_json(broadcast.audience)).add_columns(
-            literal("out"),
+            literal(Direction.OUT, String),
             Supporter.phone,
             channel(),
             literal(""),  # written for each recipient as it goes (bot.outbound.jobs.claim)
-            case((reason.is_(None), literal("pending")), else_=literal("skipped")),
-            literal("broadcast"),
+            case(
+                (reason.is_(None), literal(MessageStatus.PENDING, String)),
+                else_=literal(MessageStatus.SKIPPED, String),
+            ),
+            literal(MessageKind.BROADCAST, String),
             reason,
             literal(broadcast.campaign_id),
             literal(broadcast.id),
@@ -187,7 +198,7 @@ def sender_name(svc: Services, channel_name: str) -> str:
     settings = svc.settings
     if settings.twilio_messaging_service_sid:
         return settings.twilio_messaging_service_sid
-    if channel_name == "whatsapp":
+    if channel_name == Channel.WHATSAPP:
         return "whatsapp:" + (settings.twilio_whatsapp_number or settings.twilio_phone_number)
     return settings.twilio_phone_number or "console"
 
@@ -231,9 +242,9 @@ class Slice:
     def run(self) -> bool:
         """Send until the slice ends; say whether another slice should follow."""
         status = self._status()
-        if status == "canceled":
+        if status == BroadcastStatus.CANCELED:
             return self._cancel_leftovers()
-        if status != "sending":
+        if status != BroadcastStatus.SENDING:
             return False
         self._release_due_held()
         pool = _threads(self.svc.settings.broadcast_concurrency)
@@ -265,7 +276,7 @@ class Slice:
             self.backlog.clear()
             self._record()
         if self.stopped:
-            return self._status() == "canceled"
+            return self._status() == BroadcastStatus.CANCELED
         if self.exhausted:
             # Held rows wait for their window; the recovery sweep queues a slice for them.
             return not self._finish_if_done() and self._pending_left()
@@ -353,14 +364,14 @@ class Slice:
         if size <= 0:
             return []
         with self.svc.db.begin() as session:
-            if self._status(session) != "sending":
+            if self._status(session) != BroadcastStatus.SENDING:
                 self.stopped = True
                 return []
             page = session.execute(
                 select(Message.id, Message.attempts)
                 .where(
                     Message.broadcast_id == self.broadcast_id,
-                    Message.status == "pending",
+                    Message.status == MessageStatus.PENDING,
                     Message.id > self.cursor,
                 )
                 .order_by(Message.id)
@@ -377,7 +388,7 @@ class Slice:
                 session.execute(
                     update(Message)
                     .where(Message.id.in_(spent))
-                    .values(status="failed", skip_reason="too_many_attempts")
+                    .values(status=MessageStatus.FAILED, skip_reason="too_many_attempts")
                 )
             return claim(
                 session, [row.id for row in page if row.attempts < MAX_ATTEMPTS], self.svc.clock()
@@ -410,7 +421,7 @@ class Slice:
                 select(Message.id)
                 .where(
                     Message.broadcast_id == self.broadcast_id,
-                    Message.status == "held",
+                    Message.status == MessageStatus.HELD,
                     Message.send_after <= self.svc.clock(),
                 )
                 .limit(DUE_BATCH)
@@ -418,8 +429,8 @@ class Slice:
             )
             session.execute(
                 update(Message)
-                .where(Message.id.in_(due), Message.status == "held")
-                .values(status="pending")
+                .where(Message.id.in_(due), Message.status == MessageStatus.HELD)
+                .values(status=MessageStatus.PENDING)
             )
 
     def _pending_left(self) -> bool:
@@ -428,7 +439,8 @@ class Slice:
                 session.scalar(
                     select(
                         exists().where(
-                            Message.broadcast_id == self.broadcast_id, Message.status == "pending"
+                            Message.broadcast_id == self.broadcast_id,
+                            Message.status == MessageStatus.PENDING,
                         )
                     )
                 )
@@ -448,8 +460,10 @@ class Slice:
                 return False
             session.execute(
                 update(Broadcast)
-                .where(Broadcast.id == self.broadcast_id, Broadcast.status == "sending")
-                .values(status="done", finished_at=self.svc.clock())
+                .where(
+                    Broadcast.id == self.broadcast_id, Broadcast.status == BroadcastStatus.SENDING
+                )
+                .values(status=BroadcastStatus.DONE, finished_at=self.svc.clock())
             )
         return True
 
@@ -458,7 +472,8 @@ class Slice:
         ids = (
             select(Message.id)
             .where(
-                Message.broadcast_id == self.broadcast_id, Message.status.in_(("pending", "held"))
+                Message.broadcast_id == self.broadcast_id,
+                Message.status.in_((MessageStatus.PENDING, MessageStatus.HELD)),
             )
             .limit(CANCEL_BATCH)
             .scalar_subquery()
@@ -468,8 +483,11 @@ class Slice:
                 marked = _rowcount(
                     session.execute(
                         update(Message)
-                        .where(Message.id.in_(ids), Message.status.in_(("pending", "held")))
-                        .values(status="canceled")
+                        .where(
+                            Message.id.in_(ids),
+                            Message.status.in_((MessageStatus.PENDING, MessageStatus.HELD)),
+                        )
+                        .values(status=MessageStatus.CANCELED)
                     )
                 )
                 if not marked:

@@ -25,6 +25,7 @@ from bot.broadcasts.service import DELIVERED, FAILED, SENT, BroadcastError, Prev
 from bot.lib.segments import measure
 from bot.services import Services, services
 from store.models import Broadcast, Campaign, Message
+from store.statuses import BroadcastStatus, Direction
 
 bp = Blueprint("broadcast_pages", __name__, url_prefix="/broadcasts", template_folder="templates")
 
@@ -129,7 +130,7 @@ def compose() -> ResponseReturnValue:
                 created_by=int(current_user.id),
             )
             status = broadcasts.start(svc, made)
-            if status == "scheduled" and send_at is not None:
+            if status == BroadcastStatus.SCHEDULED and send_at is not None:
                 flash(f"Broadcast {made} is scheduled for {send_at:%Y-%m-%d %H:%M %Z}.", "success")
             else:
                 flash(f"Broadcast {made} is sending to {preview.receiving:,} people.", "success")
@@ -258,7 +259,7 @@ def _rows() -> list[dict[str, Any]]:
         if broadcast_id is None:  # never: the query asks for these ids; it satisfies mypy
             continue
         row = totals[broadcast_id]
-        if direction == "in":
+        if direction == Direction.IN:
             row["replies"] += n
             continue
         row["planned"] += n

@@ -35,14 +35,23 @@ from bot.services import BROADCASTS_QUEUE, Services
 from conversations.parsing import normalize_word
 from store.models import CAMPAIGNS, MESSAGES, Broadcast, Campaign, Message, Supporter, iso_utc
 from store.records import campaign_row
+from store.statuses import BroadcastStatus, Channel, Direction, MessageKind, MessageStatus
 
 BODY_LIMIT = 1600  # Twilio's limit on a message body
 REPLY_WINDOW = timedelta(hours=72)  # a text this soon after a broadcast answers it
 # Statuses a message passes once the carrier has taken it, and where its figures count.
-SENT = ("accepted", "scheduled", "queued", "sent", "delivered", "undelivered", "read")
-DELIVERED = ("delivered", "read")
-FAILED = ("failed", "undelivered")
-WAITING = ("pending", "sending")
+SENT = (
+    MessageStatus.ACCEPTED,
+    MessageStatus.SCHEDULED,
+    MessageStatus.QUEUED,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.UNDELIVERED,
+    MessageStatus.READ,
+)
+DELIVERED = (MessageStatus.DELIVERED, MessageStatus.READ)
+FAILED = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+WAITING = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 
 class BroadcastError(ValueError):
@@ -111,7 +120,7 @@ class Report:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "canceled")
+        return self.status in (BroadcastStatus.DONE, BroadcastStatus.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ def create(
             created_by=created_by,
             body=body,
             audience=audience.to_json(),
-            status="draft",
+            status=BroadcastStatus.DRAFT,
             send_at=send_at,
         )
         session.add(broadcast)
@@ -177,16 +186,16 @@ def start(svc: Services, broadcast_id: int) -> str:
     now = svc.clock()
     with svc.db.begin() as session:
         broadcast = _get(session, broadcast_id, lock=True)
-        if broadcast.status != "draft":
+        if broadcast.status != BroadcastStatus.DRAFT:
             raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}, not a draft")
         send_at = broadcast.send_at
         later = _later(send_at, now)
-        broadcast.status = "scheduled" if later else "planning"
+        broadcast.status = BroadcastStatus.SCHEDULED if later else BroadcastStatus.PLANNING
     if later:
         _plan_at(svc, broadcast_id, send_at)
     else:
         svc.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
-    return "scheduled" if later else "planning"
+    return BroadcastStatus.SCHEDULED if later else BroadcastStatus.PLANNING
 
 
 def _plan_at(svc: Services, broadcast_id: int, moment: datetime | None) -> None:
@@ -200,28 +209,33 @@ def _plan_at(svc: Services, broadcast_id: int, moment: datetime | None) -> None:
 
 def pause(svc: Services, broadcast_id: int) -> str:
     """Stop sending after the texts already on their way; ``resume`` carries on."""
-    return _move(svc, broadcast_id, ("scheduled", "planning", "sending"), "paused")
+    return _move(
+        svc,
+        broadcast_id,
+        (BroadcastStatus.SCHEDULED, BroadcastStatus.PLANNING, BroadcastStatus.SENDING),
+        BroadcastStatus.PAUSED,
+    )
 
 
 def resume(svc: Services, broadcast_id: int) -> str:
     """Carry on sending a paused broadcast from where it stopped."""
     with svc.db.begin() as session:
         broadcast = _get(session, broadcast_id, lock=True)
-        if broadcast.status != "paused":
+        if broadcast.status != BroadcastStatus.PAUSED:
             raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}, not paused")
         # Paused before its plan ran: plan it now (or at its time), else send what is left.
         send_at = broadcast.send_at
         if broadcast.started_at is None:
             later = _later(send_at, svc.clock())
-            broadcast.status = "scheduled" if later else "planning"
+            broadcast.status = BroadcastStatus.SCHEDULED if later else BroadcastStatus.PLANNING
         else:
-            broadcast.status = "sending"
+            broadcast.status = BroadcastStatus.SENDING
         status = broadcast.status
-    if status == "planning":
+    if status == BroadcastStatus.PLANNING:
         svc.enqueue(plan_broadcast, broadcast_id, BROADCASTS_QUEUE, timeout=PLAN_TIMEOUT)
-    elif status == "scheduled":
+    elif status == BroadcastStatus.SCHEDULED:
         _plan_at(svc, broadcast_id, send_at)
-    elif status == "sending":
+    elif status == BroadcastStatus.SENDING:
         svc.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
     return status
 
@@ -229,7 +243,16 @@ def resume(svc: Services, broadcast_id: int) -> str:
 def cancel(svc: Services, broadcast_id: int) -> str:
     """Send nothing more; texts already with the carrier still arrive."""
     status = _move(
-        svc, broadcast_id, ("draft", "scheduled", "planning", "sending", "paused"), "canceled"
+        svc,
+        broadcast_id,
+        (
+            BroadcastStatus.DRAFT,
+            BroadcastStatus.SCHEDULED,
+            BroadcastStatus.PLANNING,
+            BroadcastStatus.SENDING,
+            BroadcastStatus.PAUSED,
+        ),
+        BroadcastStatus.CANCELED,
     )
     # A slice marks the unsent rows canceled, in batches, off this request.
     svc.enqueue(send_broadcast_slice, broadcast_id, BROADCASTS_QUEUE)
@@ -243,20 +266,20 @@ def report(svc: Services, broadcast_id: int, latest: int = 20) -> Report:
         slug = session.scalar(select(Campaign.slug).where(Campaign.id == broadcast.campaign_id))
         rows = session.execute(
             select(Message.status, Message.skip_reason, func.count())
-            .where(Message.broadcast_id == broadcast_id, Message.direction == "out")
+            .where(Message.broadcast_id == broadcast_id, Message.direction == Direction.OUT)
             .group_by(Message.status, Message.skip_reason)
         ).all()
         answer = func.lower(func.trim(Message.body))
         answers = session.execute(
             select(answer, func.count())
-            .where(Message.broadcast_id == broadcast_id, Message.direction == "in")
+            .where(Message.broadcast_id == broadcast_id, Message.direction == Direction.IN)
             .group_by(answer)
             .order_by(func.count().desc())
             .limit(200)
         ).all()
         recent = session.execute(
             select(Message.phone, Message.body, Message.created_at)
-            .where(Message.broadcast_id == broadcast_id, Message.direction == "in")
+            .where(Message.broadcast_id == broadcast_id, Message.direction == Direction.IN)
             .order_by(Message.id.desc())
             .limit(latest)
         ).all()
@@ -264,7 +287,7 @@ def report(svc: Services, broadcast_id: int, latest: int = 20) -> Report:
     skipped: Counter[str] = Counter()
     for status, reason, n in rows:
         by_status[status] += n
-        if status == "skipped":
+        if status == MessageStatus.SKIPPED:
             skipped[reason or "unknown"] += n
     tally: Counter[str] = Counter()
     for text, n in answers:
@@ -287,8 +310,8 @@ def report(svc: Services, broadcast_id: int, latest: int = 20) -> Report:
         sent=total(SENT),
         delivered=total(DELIVERED),
         failed=total(FAILED),
-        held=by_status["held"],
-        canceled=by_status["canceled"],
+        held=by_status[MessageStatus.HELD],
+        canceled=by_status[MessageStatus.CANCELED],
         skipped=dict(skipped.most_common()),
         replies=sum(tally.values()),
         tally=tally.most_common(10),
@@ -308,12 +331,12 @@ def send_test(svc: Services, campaign: str, body: str, to: str) -> TestSend:
         supporter = session.scalar(select(Supporter).where(Supporter.phone == phone))
         name, city = (supporter.name, supporter.city) if supporter else (None, None)
         message = Message(
-            direction="out",
+            direction=Direction.OUT,
             phone=phone,
-            channel="sms",
+            channel=Channel.SMS,
             body=personalize(body, name, city),
-            status="pending",
-            kind="broadcast_test",
+            status=MessageStatus.PENDING,
+            kind=MessageKind.BROADCAST_TEST,
             campaign_id=campaign_id,
         )
         session.add(message)
@@ -342,7 +365,7 @@ _RECENT_BROADCAST = (
     .join(CAMPAIGNS, CAMPAIGNS.c.id == MESSAGES.c.campaign_id)
     .where(
         MESSAGES.c.phone == bindparam("phone"),
-        MESSAGES.c.direction == "out",
+        MESSAGES.c.direction == Direction.OUT,
         MESSAGES.c.broadcast_id.is_not(None),
         MESSAGES.c.sid.is_not(None),
         MESSAGES.c.status.not_in(FAILED),

@@ -18,8 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.files import CampaignFileError, campaign_data, campaign_from_data, load_catalog
-from conversations import Campaign as CampaignFile
-from conversations import Catalog
+from conversations import CampaignScript, Catalog
 from store.models import Campaign
 from store.records import campaign_row
 
@@ -94,7 +93,7 @@ class CatalogSource:
         saved = next((d for d in self._saved() if d.get("slug") == slug), None)
         return None if saved is None else (saved, self.left_out[slug])
 
-    def save(self, data: dict[str, Any]) -> CampaignFile:
+    def save(self, data: dict[str, Any]) -> CampaignScript:
         """Check campaign data and store it: it replaces the file of the same slug."""
         campaign = campaign_from_data(data, where="the campaign form")
         # The whole catalog must still hold together: one keyword, one active campaign. Other

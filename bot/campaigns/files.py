@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from conversations import Campaign, Catalog, Organization
+from conversations import CampaignScript, Catalog, Organization
 
 ORGANIZATION_FILE = "organization.yaml"
 
@@ -109,7 +109,7 @@ def load_catalog(directory: str | Path, edited: Iterable[Mapping[str, Any]] = ()
     return Catalog(organization, campaigns)
 
 
-def _with_new_messages(data: Mapping[str, Any], file: Campaign | None) -> Mapping[str, Any]:
+def _with_new_messages(data: Mapping[str, Any], file: CampaignScript | None) -> Mapping[str, Any]:
     """Saved data, with the file's words for any message a later release added."""
     # A campaign saved in the dashboard before a release added a message (confirm_signup)
     # lacks it; the file's words stand in until an organizer saves it again.
@@ -125,7 +125,7 @@ def _with_new_messages(data: Mapping[str, Any], file: Campaign | None) -> Mappin
     return {**data, "messages": messages}
 
 
-def campaign_data(campaign: Campaign) -> dict[str, Any]:
+def campaign_data(campaign: CampaignScript) -> dict[str, Any]:
     """The campaign as a campaign file holds it: what ``campaign_from_data`` reads back."""
     data: dict[str, Any] = {
         "slug": campaign.slug,
@@ -183,14 +183,14 @@ def _organization(path: Path) -> Organization:
     )
 
 
-def _campaign(path: Path) -> Campaign:
+def _campaign(path: Path) -> CampaignScript:
     campaign = campaign_from_data(read_yaml(path), where=str(path))
     if campaign.slug != path.stem:
         raise CampaignFileError(f"{path}: slug {campaign.slug!r} must match the file name")
     return campaign
 
 
-def campaign_from_data(data: Mapping[str, Any], where: str) -> Campaign:
+def campaign_from_data(data: Mapping[str, Any], where: str) -> CampaignScript:
     """Check campaign data (a file's, or the dashboard's) and build the campaign; ``where``
     names its source in errors."""
     path = where
@@ -207,7 +207,7 @@ def campaign_from_data(data: Mapping[str, Any], where: str) -> Campaign:
     per_month = data.get("messages_per_month")
     if not isinstance(per_month, int) or per_month < 1:
         raise CampaignFileError(f"{path}: messages_per_month must be a positive whole number")
-    return Campaign(
+    return CampaignScript(
         slug=slug,
         title=_text(path, data, "title"),
         target=_text(path, data, "target").strip(),
@@ -285,7 +285,7 @@ def _placeholders(path: str | Path, where: str, template: object) -> set[str]:
         raise CampaignFileError(f"{path}: messages.{where}: {error}") from error
 
 
-def _check_unique(campaigns: tuple[Campaign, ...]) -> None:
+def _check_unique(campaigns: tuple[CampaignScript, ...]) -> None:
     seen: dict[str, str] = {}
     for campaign in campaigns:
         if not campaign.active:

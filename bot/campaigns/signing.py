@@ -11,6 +11,7 @@ from bot.outbound.jobs import send_message
 from bot.services import Services, services
 from conversations.parsing import first_name
 from store.models import Campaign, ConsentEvent, Message, Signature, Supporter
+from store.statuses import Direction, MessageKind, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _sign(svc: Services, consent_event_id: int) -> int | None:
         campaign = svc.catalog.by_slug(number.slug)
         assert campaign is not None
         confirmation = Message(
-            direction="out",
+            direction=Direction.OUT,
             phone=supporter.phone,
             channel=event.channel,
             body=campaign.say(
@@ -68,8 +69,8 @@ def _sign(svc: Services, consent_event_id: int) -> int | None:
                 number=f"{number.signature_count:,}",
                 keyword=campaign.keyword_in(supporter.language),
             ),
-            status="pending",
-            kind="confirmation",
+            status=MessageStatus.PENDING,
+            kind=MessageKind.CONFIRMATION,
             campaign_id=event.campaign_id,
             in_reply_at=event.created_at,
         )

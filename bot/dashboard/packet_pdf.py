@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from bot.dashboard.packet import PacketSigner
-from conversations import Campaign
+from conversations import CampaignScript
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian and Ubuntu: fonts-dejavu-core
@@ -132,7 +132,7 @@ class PacketPdf(FPDF):
 
 
 def packet_pdf(
-    campaign: Campaign,
+    campaign: CampaignScript,
     organization: str,
     count: int,
     signers: Iterable[PacketSigner],
@@ -144,7 +144,7 @@ def packet_pdf(
 
 
 def packet_document(
-    campaign: Campaign,
+    campaign: CampaignScript,
     organization: str,
     count: int,
     signers: Iterable[PacketSigner],

@@ -32,7 +32,7 @@ from bot.dashboard import (
 )
 from bot.lib import charts, phones
 from bot.services import services
-from conversations import Campaign as CampaignFile
+from conversations import CampaignScript
 from store.models import Campaign, Supporter, iso_utc
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -165,7 +165,7 @@ def _counts() -> dict[str, int]:
         return dict(session.execute(select(Campaign.slug, Campaign.signature_count)).all())
 
 
-def _campaign_file(slug: str) -> CampaignFile:
+def _campaign_file(slug: str) -> CampaignScript:
     file = services().catalog.by_slug(slug)
     if file is None:
         abort(404)

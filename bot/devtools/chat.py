@@ -17,6 +17,7 @@ from bot.inbound.texts import InboundText
 from bot.outbound.senders import ConsoleSender
 from bot.services import Services, services
 from store.models import Message
+from store.statuses import Channel, Direction
 
 QUIT = "/quit"
 
@@ -50,13 +51,15 @@ def _talk(svc: Services, number: str, shown: int) -> None:
             return
         if not line.strip():
             continue
-        text = InboundText(phone=number, body=line, sid="CHAT" + uuid.uuid4().hex, channel="sms")
+        text = InboundText(
+            phone=number, body=line, sid="CHAT" + uuid.uuid4().hex, channel=Channel.SMS
+        )
         delivered(receive(svc, text))
         # Replies and anything a worker sent since (a confirmation) are all stored rows.
         with svc.db() as session:
             for message in thread(session, number, after=shown):
                 shown = message["id"]
-                if message["direction"] == "out":
+                if message["direction"] == Direction.OUT:
                     click.echo(f"bot> {message['body']}")
 
 

@@ -20,6 +20,7 @@ from bot.inbound.texts import InboundText, OutboundReply
 from bot.lib import phones
 from bot.services import services
 from store.models import Message, iso_utc
+from store.statuses import Channel, MessageStatus
 
 BODY_LIMIT = 1600  # Twilio's limit for one message body
 
@@ -83,7 +84,7 @@ def delivered(replies: list[OutboundReply]) -> None:
             session.execute(
                 update(Message)
                 .where(Message.id.in_([r.message_id for r in replies]))
-                .values(status="delivered")
+                .values(status=MessageStatus.DELIVERED)
             )
 
 
@@ -126,7 +127,7 @@ def send() -> ResponseReturnValue:
         phone = e164(raw_phone)
     except BadPhone as error:
         return jsonify(error=str(error)), 400
-    text = InboundText(phone=phone, body=body, sid="SIM" + uuid.uuid4().hex, channel="sms")
+    text = InboundText(phone=phone, body=body, sid="SIM" + uuid.uuid4().hex, channel=Channel.SMS)
     delivered(receive(services(), text))
     return _thread_json(phone)
 

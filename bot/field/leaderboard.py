@@ -9,6 +9,7 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from store.models import Campaign, Event, Signup, User, Volunteer
+from store.statuses import SignupStatus
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Standing:
         return self.confirmed / self.entered if self.entered else None
 
 
-_CONFIRMED = func.coalesce(func.sum(case((Signup.status == "confirmed", 1), else_=0)), 0)
+_CONFIRMED = func.coalesce(func.sum(case((Signup.status == SignupStatus.CONFIRMED, 1), else_=0)), 0)
 
 
 def by_event(session: Session, campaign: str | None = None) -> list[Standing]:

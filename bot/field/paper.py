@@ -20,6 +20,7 @@ from bot.field.signups import PHONES, Entry, Outcome, add_signup, read_entry
 from bot.outbound.jobs import send_message
 from bot.services import Services
 from store.models import Message, Volunteer
+from store.statuses import EnteredVia
 
 # Header names people give each column, compared lower-case with "_" read as a space.
 COLUMNS = {
@@ -119,7 +120,7 @@ def import_signups(
                     entry,
                     event=found,
                     volunteer=entered_by,
-                    entered_via="paper",
+                    entered_via=EnteredVia.PAPER,
                     now=services.clock(),
                     # Typed up hours later: the request waits for the person's waking hours.
                     prompted=False,

@@ -35,6 +35,7 @@ from store.models import (
     Supporter,
     Volunteer,
 )
+from store.statuses import Channel, Direction, EnteredVia, MessageKind, MessageStatus, SignupStatus
 
 # A YES long after the request more likely answers something else; ask again instead.
 SIGNUP_VALID = timedelta(days=30)
@@ -139,7 +140,7 @@ def add_signup(
         .join(Event, Event.id == Signup.event_id)
         .where(
             Signup.phone == entry.phone,
-            Signup.status == "awaiting_yes",
+            Signup.status == SignupStatus.AWAITING_YES,
             Signup.created_at > now - SIGNUP_VALID,
             Event.campaign_id == event.campaign_id,
         )
@@ -167,12 +168,12 @@ def add_signup(
         messages_per_month=campaign.messages_per_month,
     )
     message = Message(
-        direction="out",
+        direction=Direction.OUT,
         phone=entry.phone,
-        channel="sms",
+        channel=Channel.SMS,
         body=disclosure,
-        status="pending",
-        kind="signup_request",
+        status=MessageStatus.PENDING,
+        kind=MessageKind.SIGNUP_REQUEST,
         campaign_id=event.campaign_id,
         in_reply_at=now if prompted else None,
     )
@@ -189,7 +190,7 @@ def add_signup(
         event_id=event.id,
         volunteer_id=None if volunteer is None else volunteer.id,
         entered_via=entered_via,
-        status="awaiting_yes",
+        status=SignupStatus.AWAITING_YES,
         disclosure=disclosure,
         message_id=message.id,
         created_at=now,
@@ -223,7 +224,7 @@ def sign_up_in_person(
             entry,
             event=row,
             volunteer=volunteer,
-            entered_via="form",
+            entered_via=EnteredVia.FORM,
             now=services.clock(),
             prompted=True,
         )
@@ -247,7 +248,7 @@ def sign_up_by_text(
         entry,
         event=event,
         volunteer=volunteer,
-        entered_via="sms",
+        entered_via=EnteredVia.SMS,
         now=now,
         prompted=True,
     )
@@ -278,7 +279,7 @@ _PENDING_SIGNUP = (
     .join(CAMPAIGNS, CAMPAIGNS.c.id == EVENTS.c.campaign_id)
     .where(
         SIGNUPS.c.phone == bindparam("phone"),
-        SIGNUPS.c.status == "awaiting_yes",
+        SIGNUPS.c.status == SignupStatus.AWAITING_YES,
         SIGNUPS.c.created_at > bindparam("since"),
         ~exists().where(
             SIGNATURES.c.campaign_id == CAMPAIGNS.c.id,
@@ -309,8 +310,12 @@ def confirm_signup(session: Session, signup_id: int, consent: ConsentEvent) -> N
     session.flush()
     session.execute(
         update(Signup)
-        .where(Signup.id == signup_id, Signup.status == "awaiting_yes")
-        .values(status="confirmed", consent_event_id=consent.id, answered_at=consent.created_at)
+        .where(Signup.id == signup_id, Signup.status == SignupStatus.AWAITING_YES)
+        .values(
+            status=SignupStatus.CONFIRMED,
+            consent_event_id=consent.id,
+            answered_at=consent.created_at,
+        )
     )
 
 
@@ -318,6 +323,6 @@ def end_signup(session: Session, signup_id: int, status: str, now: datetime) -> 
     """The person said NO or STOP: the sign-up is over, with nothing signed."""
     session.execute(
         update(Signup)
-        .where(Signup.id == signup_id, Signup.status == "awaiting_yes")
+        .where(Signup.id == signup_id, Signup.status == SignupStatus.AWAITING_YES)
         .values(status=status, answered_at=now)
     )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.field.events import EventError, event_by_slug
 from bot.lib.phones import PhoneNumbers
-from conversations import Volunteer as VolunteerFacts
+from conversations import VolunteerFacts
 from conversations.parsing import parse_name
 from store.models import Campaign, Event, Volunteer, utcnow
 

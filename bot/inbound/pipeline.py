@@ -50,6 +50,7 @@ from store.records import (
     supporter_facts,
     supporter_row,
 )
+from store.statuses import ConsentKind, Direction, MessageKind, MessageStatus
 
 log = logging.getLogger(__name__)
 # One INSERT for a turn's replies, built once, with the ids returned in order: the ORM's unit
@@ -76,20 +77,20 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
             return _replies_not_taken(services, text)
         _enqueue_jobs(services, applied)
     except OverBudget:
-        _store_aside(services, text, status="throttled")
+        _store_aside(services, text, status=MessageStatus.THROTTLED)
         return []
     except TimeoutError:
         log.warning(
             "the previous text from %s is stuck: storing this one to answer later", text.phone
         )
-        _store_aside(services, text, status="unprocessed")
+        _store_aside(services, text, status=MessageStatus.UNPROCESSED)
         # Without the mark the sweep still answers it, only maybe after the phone's next text.
         with suppress(RedisError):
             services.turns.defer(text.phone)
         return []
     except RedisError:
         log.warning("Redis is away: storing the text from %s to answer later", text.phone)
-        _store_aside(services, text, status="unprocessed")
+        _store_aside(services, text, status=MessageStatus.UNPROCESSED)
         return []
     except OperationalError:
         log.warning("the database is away: spooling the text from %s", text.phone)
@@ -108,7 +109,7 @@ def _replies_not_taken(services: Services, text: InboundText) -> list[OutboundRe
     """
     handled_at = (
         select(MESSAGES.c.created_at)
-        .where(MESSAGES.c.sid == text.sid, MESSAGES.c.direction == "in")
+        .where(MESSAGES.c.sid == text.sid, MESSAGES.c.direction == Direction.IN)
         .scalar_subquery()
     )
     with services.db() as session:
@@ -116,9 +117,9 @@ def _replies_not_taken(services: Services, text: InboundText) -> list[OutboundRe
             select(MESSAGES.c.id, MESSAGES.c.body)
             .where(
                 MESSAGES.c.phone == text.phone,
-                MESSAGES.c.direction == "out",
-                MESSAGES.c.kind == "reply",
-                MESSAGES.c.status == "sending",
+                MESSAGES.c.direction == Direction.OUT,
+                MESSAGES.c.kind == MessageKind.REPLY,
+                MESSAGES.c.status == MessageStatus.SENDING,
                 MESSAGES.c.sid.is_(None),
                 MESSAGES.c.in_reply_at == handled_at,
             )
@@ -148,15 +149,18 @@ def _answer_unprocessed(services: Services, held: PhoneTurn, up_to: int | None =
     while True:
         with services.db.begin() as session:
             waiting = select(func.min(Message.id)).where(
-                Message.phone == held.phone, Message.status == "unprocessed"
+                Message.phone == held.phone, Message.status == MessageStatus.UNPROCESSED
             )
             if up_to is not None:
                 waiting = waiting.where(Message.id <= up_to)
             # Claimed row by row: a text another run took is not handled twice.
             message = session.scalar(
                 update(Message)
-                .where(Message.id == waiting.scalar_subquery(), Message.status == "unprocessed")
-                .values(status="received")
+                .where(
+                    Message.id == waiting.scalar_subquery(),
+                    Message.status == MessageStatus.UNPROCESSED,
+                )
+                .values(status=MessageStatus.RECEIVED)
                 .returning(Message)
             )
             if message is None:
@@ -180,7 +184,7 @@ def _converse(
 
     def in_one_transaction() -> tuple[Turn, Applied] | None:
         with services.db.begin() as session:
-            if not _store_inbound(session, text, status="received"):
+            if not _store_inbound(session, text, status=MessageStatus.RECEIVED):
                 return None
             return _step(session, services, held.state, text, reply_now=reply_now)
 
@@ -275,7 +279,7 @@ def _store_inbound(session: Session, text: InboundText, *, status: str) -> bool:
         Message,
         {
             "sid": text.sid,
-            "direction": "in",
+            "direction": Direction.IN,
             "phone": text.phone,
             "channel": text.channel,
             "body": text.body,
@@ -336,7 +340,7 @@ def _file_broadcast_reply(
         return
     session.execute(
         update(Message)
-        .where(Message.sid == text.sid, Message.direction == "in")
+        .where(Message.sid == text.sid, Message.direction == Direction.IN)
         .values(broadcast_id=answered[0])
     )
 
@@ -352,7 +356,7 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
         ConsentEvent(
             supporter_id=supporter.id,
             phone=text.phone,
-            kind="opt_out" if stopping else "opt_back_in",
+            kind=ConsentKind.OPT_OUT if stopping else ConsentKind.OPT_BACK_IN,
             channel=text.channel,
             supporter_text=text.body,
             message_sid=text.sid,
@@ -370,12 +374,12 @@ def _store_replies(
         return []
     rows = [
         {
-            "direction": "out",
+            "direction": Direction.OUT,
             "phone": text.phone,
             "channel": text.channel,
             "body": body,
-            "status": "sending" if now else "pending",
-            "kind": "reply",
+            "status": MessageStatus.SENDING if now else MessageStatus.PENDING,
+            "kind": MessageKind.REPLY,
             "in_reply_at": text.received_at,
         }
         for body in bodies
@@ -395,7 +399,7 @@ def _consent(
         supporter_id=supporter_id,
         phone=text.phone,
         campaign_id=services.campaign_id(session, campaign),
-        kind="opt_in",
+        kind=ConsentKind.OPT_IN,
         channel=text.channel,
         disclosure=effect.disclosure,
         supporter_text=text.body,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from store.models import utcnow
+from store.statuses import Channel
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class InboundText:
     phone: str  # E.164
     body: str
     sid: str
-    channel: str = "sms"
+    channel: str = Channel.SMS
     carrier_keyword: str | None = None  # Twilio's OptOutType: STOP, START or HELP
     received_at: datetime = field(default_factory=utcnow)
 

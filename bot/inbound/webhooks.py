@@ -17,7 +17,7 @@ from bot.lib.phones import e164
 from bot.outbound.suppression import note_carrier_error
 from bot.services import services
 from store.models import Message
-from store.statuses import advance
+from store.statuses import Channel, Direction, advance
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
@@ -77,7 +77,7 @@ def _outbound(session: Session, sid: str, message_id: int | None) -> Message | N
     if known is not None or message_id is None:
         return known
     message = session.get(Message, message_id)
-    if message is not None and message.direction == "out" and message.sid is None:
+    if message is not None and message.direction == Direction.OUT and message.sid is None:
         return message
     return None
 
@@ -100,7 +100,7 @@ def _parse_inbound() -> InboundText:
         abort(400, "From and MessageSid are required")
     if not _storable_sid(sid):
         abort(400, "MessageSid is not a message SID")
-    channel = "whatsapp" if sender.startswith(WHATSAPP) else "sms"
+    channel = Channel.WHATSAPP if sender.startswith(WHATSAPP) else Channel.SMS
     phone = e164(sender.removeprefix(WHATSAPP), region=None)  # Twilio always sends E.164
     if phone is None:
         abort(400, "From is not a phone number")

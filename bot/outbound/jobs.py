@@ -16,7 +16,7 @@ from bot.lib.quiet_hours import next_send_time, parse_window, zones_for
 from bot.outbound.senders import Outgoing, Sender, SendFailed, Sent
 from bot.outbound.suppression import note_carrier_error, reason_to_skip
 from bot.services import Services, services
-from conversations import Campaign as CampaignFile
+from conversations import CampaignScript
 from store.models import (
     Broadcast,
     Campaign,
@@ -24,7 +24,7 @@ from store.models import (
     Supporter,
     utcnow,
 )
-from store.statuses import advance
+from store.statuses import Channel, Direction, MessageStatus, advance
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
     # Only one run can move a row from pending to sending: that run sends it.
     messages = session.scalars(
         update(Message)
-        .where(Message.id.in_(message_ids), Message.status == "pending")
-        .values(status="sending", attempts=Message.attempts + 1)
+        .where(Message.id.in_(message_ids), Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
         .returning(Message)
     ).all()
     if not messages:
@@ -91,10 +91,10 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
         supporter = supporters.get(message.phone)
         decision = _may_send(session, message, now, supporter)
         if isinstance(decision, Hold):
-            message.status, message.send_after = "held", decision.until
+            message.status, message.send_after = MessageStatus.HELD, decision.until
             continue
         if isinstance(decision, Skip):
-            message.status, message.skip_reason = "skipped", decision.reason
+            message.status, message.skip_reason = MessageStatus.SKIPPED, decision.reason
             continue
         template = templates.get(message.broadcast_id) if message.broadcast_id else None
         if template is not None and not message.body:
@@ -119,8 +119,12 @@ def release(session: Session, message_ids: Sequence[int]) -> None:
     """Give claimed messages back, unsent, for a later run: as if never claimed."""
     session.execute(
         update(Message)
-        .where(Message.id.in_(message_ids), Message.status == "sending", Message.sid.is_(None))
-        .values(status="pending", attempts=Message.attempts - 1)
+        .where(
+            Message.id.in_(message_ids),
+            Message.status == MessageStatus.SENDING,
+            Message.sid.is_(None),
+        )
+        .values(status=MessageStatus.PENDING, attempts=Message.attempts - 1)
     )
 
 
@@ -174,10 +178,10 @@ def record(
     for row in session.scalars(select(Message).where(Message.id.in_(refused))):
         failure = refused[row.id]
         if failure.retryable:
-            row.status = "pending"  # a later run sends it
+            row.status = MessageStatus.PENDING  # a later run sends it
             log.info("message %s waits: %s", row.id, failure)
         else:
-            row.status, row.error_code = "failed", failure.code
+            row.status, row.error_code = MessageStatus.FAILED, failure.code
             if failure.code is not None:
                 note_carrier_error(session, row, failure.code, now)
             log.warning("message %s failed for good: %s", row.id, failure)
@@ -212,7 +216,7 @@ def _may_send(
         opens = next_send_time(now, zones, parse_window(svc.settings.send_window))
         if opens is not None:
             return Hold(opens)
-    if message.channel == "whatsapp" and not _in_whatsapp_session(session, message, now):
+    if message.channel == Channel.WHATSAPP and not _in_whatsapp_session(session, message, now):
         campaign = _campaign_file(session, message.campaign_id)
         template = campaign.whatsapp_templates.get(message.kind or "") if campaign else None
         return Go(template) if template else Skip("whatsapp_window")
@@ -224,8 +228,8 @@ def _in_whatsapp_session(session: Session, message: Message, now: datetime) -> b
     last = session.scalar(
         select(func.max(Message.created_at)).where(
             Message.phone == message.phone,
-            Message.direction == "in",
-            Message.channel == "whatsapp",
+            Message.direction == Direction.IN,
+            Message.channel == Channel.WHATSAPP,
         )
     )
     if last is None:
@@ -235,7 +239,7 @@ def _in_whatsapp_session(session: Session, message: Message, now: datetime) -> b
     return now - last < WHATSAPP_SESSION
 
 
-def _campaign_file(session: Session, campaign_id: int | None) -> CampaignFile | None:
+def _campaign_file(session: Session, campaign_id: int | None) -> CampaignScript | None:
     if campaign_id is None:
         return None
     slug = session.scalar(select(Campaign.slug).where(Campaign.id == campaign_id))

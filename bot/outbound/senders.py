@@ -14,6 +14,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.config import Settings
+from store.statuses import Channel, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Outgoing:
 
     to: str  # E.164
     body: str
-    channel: str = "sms"  # or "whatsapp"
+    channel: str = Channel.SMS
     status_callback: str | None = None
     # An approved WhatsApp template (Content SID) to send instead of the free-form body.
     content_sid: str | None = None
@@ -67,9 +68,9 @@ class TwilioSender:
         # A broadcast sends from many threads at once: each gets a client (and its connection).
         self._local = threading.local()
         self.messaging_service_sid = settings.twilio_messaging_service_sid
-        self.numbers = {
-            "sms": settings.twilio_phone_number,
-            "whatsapp": WHATSAPP
+        self.numbers: dict[str, str] = {
+            Channel.SMS: settings.twilio_phone_number,
+            Channel.WHATSAPP: WHATSAPP
             + (settings.twilio_whatsapp_number or settings.twilio_phone_number),
         }
         # The client imports its modules on first use: do it once here, not in every thread
@@ -92,7 +93,7 @@ class TwilioSender:
         return client
 
     def send(self, outgoing: Outgoing) -> Sent:
-        prefix = WHATSAPP if outgoing.channel == "whatsapp" else ""
+        prefix = WHATSAPP if outgoing.channel == Channel.WHATSAPP else ""
         sender: dict[str, str] = (
             {"messaging_service_sid": self.messaging_service_sid}
             if self.messaging_service_sid
@@ -126,7 +127,7 @@ class ConsoleSender:
 
     def send(self, outgoing: Outgoing) -> Sent:
         log.warning("%s to %s: %s", outgoing.channel, outgoing.to, outgoing.body)
-        return Sent(sid=f"SM{uuid.uuid4().hex}", status="delivered")
+        return Sent(sid=f"SM{uuid.uuid4().hex}", status=MessageStatus.DELIVERED)
 
 
 def make_sender(settings: Settings) -> Sender:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import ConsentEvent, Message, Supporter
-from store.statuses import FINAL
+from store.statuses import FINAL, Channel, ConsentKind, Direction
 
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 # The number can never take a text: invalid, not a mobile, unknown, a landline.
@@ -28,7 +28,7 @@ def reason_to_skip(supporter: Supporter | None, channel: str) -> str | None:
         return None
     if supporter.opted_out_at is not None:
         return "opted_out"
-    if channel == "sms" and supporter.undeliverable_at is not None:
+    if channel == Channel.SMS and supporter.undeliverable_at is not None:
         return f"undeliverable:{supporter.undeliverable_reason}"
     return None
 
@@ -48,13 +48,13 @@ def note_carrier_error(session: Session, message: Message, code: int, now: datet
                 supporter_id=supporter.id,
                 phone=supporter.phone,
                 campaign_id=message.campaign_id,
-                kind="carrier_opt_out",
+                kind=ConsentKind.CARRIER_OPT_OUT,
                 channel=message.channel,
                 message_sid=message.sid,
                 created_at=now,
             )
         )
-    elif message.channel == "sms" and (
+    elif message.channel == Channel.SMS and (
         code in UNDELIVERABLE or (code == UNREACHABLE and _unreachable_again(session, message))
     ):
         supporter.undeliverable_at = supporter.undeliverable_at or now
@@ -68,8 +68,8 @@ def _unreachable_again(session: Session, message: Message) -> bool:
         select(Message.error_code)
         .where(
             Message.phone == message.phone,
-            Message.direction == "out",
-            Message.channel == "sms",
+            Message.direction == Direction.OUT,
+            Message.channel == Channel.SMS,
             Message.status.in_(FINAL),
             Message.id != message.id,
         )
