@@ -19,6 +19,7 @@ from worker.lean import LeanWorker
 log = logging.getLogger("worker")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 AUTOGROUP = Path("/proc/self/autogroup")
+WORKER_TTL = 60  # seconds
 
 
 def die_with_the_worker(worker_pid: int) -> None:
@@ -93,8 +94,13 @@ def main() -> None:
         # A SimpleWorker runs jobs in this process: no fork per job, and the app context,
         # database pool and Twilio client are set up once instead of for every text. The job
         # id names the function and row; the description would log it again with its arguments.
+        # An idle worker beats every WORKER_TTL - 15 seconds (RQ's default, 420, would be
+        # every 405): /healthz tells within a minute whether one is alive.
         worker = LeanWorker(
-            list(svc.queues.values()), connection=svc.redis, log_job_description=False
+            list(svc.queues.values()),
+            connection=svc.redis,
+            log_job_description=False,
+            worker_ttl=WORKER_TTL,
         )
         try:
             worker.work(with_scheduler=True)
