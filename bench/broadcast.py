@@ -270,8 +270,8 @@ def execute(url: str, sql: str, **params: Any) -> None:
 def plan_one(broadcast_id: int) -> None:
     """In a process of its own: plan one broadcast and print what it took, as JSON."""
     from bot import create_app
+    from bot.broadcasts.jobs import plan_broadcast
     from bot.services import services
-    from worker.broadcasts import plan_broadcast
 
     app = create_app()
     with app.app_context():
@@ -439,8 +439,8 @@ class Bench:
 
     def broadcast(self, **filters: Any) -> tuple[int, int]:
         """Create and start a broadcast to the seeded signers; return its id and recipients."""
-        from bot import broadcasts
-        from bot.audience import Audience
+        from bot.broadcasts import service as broadcasts
+        from bot.broadcasts.audience import Audience
 
         audience = Audience.of(**filters)
         preview = broadcasts.preview(self.svc, CAMPAIGN, audience, BODY)
@@ -539,8 +539,8 @@ def naive_jobs(bench: Bench, count: int) -> None:
     """Store ``count`` texts, each queued as its own send_message job."""
     from rq import Queue
 
+    from bot.outbound.jobs import send_message
     from store.models import Message
-    from worker.jobs import send_message
 
     with bench.svc.db.begin() as session:
         rows = [
@@ -600,7 +600,7 @@ def pace_part(bench: Bench) -> dict[str, Any]:
         .count(": broadcasts: send_broadcast_slice-")  # as each starts
         for n in (1, 2)
     ]
-    from bot.rate_limit import BURST_SECONDS
+    from bot.outbound.pacing import BURST_SECONDS
 
     return {
         "cap": cap,

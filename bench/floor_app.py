@@ -21,13 +21,13 @@ from redis import Redis
 from sqlalchemy import make_url
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.campaigns import load_catalog
+from bot.campaigns.files import load_catalog
 from bot.config import load_settings
-from bot.phone_turns import PhoneTurns
-from bot.phones import e164
-from bot.places import ZipCodes
-from bot.webhook_auth import signed_by_twilio
-from conversations import Inbound, Reply, Supporter, World, step
+from bot.inbound.phone_turns import PhoneTurns
+from bot.inbound.twilio_signature import signed_by_twilio
+from bot.lib.phones import e164
+from bot.lib.places import ZipCodes
+from conversations import Inbound, Reply, SupporterFacts, World, step
 
 STORE_INBOUND = """
 INSERT INTO messages (sid, direction, phone, channel, body, status, attempts, created_at,
@@ -47,7 +47,7 @@ def create_app() -> Flask:
     catalog = load_catalog(settings.campaigns_dir)
     places = ZipCodes()
     places.lookup("00000")  # loads the ZIP data now, not during the drive
-    world = World(catalog, Supporter(), places)
+    world = World(catalog, SupporterFacts(), places)
 
     @app.post("/sms")
     def inbound_text() -> Response:

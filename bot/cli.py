@@ -4,35 +4,25 @@ from __future__ import annotations
 
 import csv
 import sys
-from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot import field_cli
-from bot.broadcast_cli import broadcast
-from bot.campaigns import (
-    CampaignFileError,
-    dump_yaml,
-    load_catalog,
-    read_yaml,
-)
-from bot.chat import chat
+from bot.dashboard.exports import COMMAND_COLUMNS, command_row, signer_rows
 from bot.database import upgrade
-from bot.exports import COMMAND_COLUMNS, command_row, signer_rows
+from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import services
-from bot.users import users
 from store.models import Campaign, ConsentEvent, Message, iso_utc
 from store.records import campaign_row
-from worker.recovery import drain_spool, requeue_unfinished
+from store.statuses import Direction
 
-# Tools read this header; the dashboard's download adds columns after these (bot/exports.py).
+# Tools read this header; the dashboard's download adds columns after these
+# (bot/dashboard/exports.py).
 EXPORT_COLUMNS = COMMAND_COLUMNS
 
 db = AppGroup("db", help="The database.")
-campaigns = AppGroup("campaigns", help="Campaign files.")
 
 
 @db.command("upgrade")
@@ -44,47 +34,6 @@ def db_upgrade() -> None:
         for campaign in svc.catalog.campaigns:
             campaign_row(session, campaign)
     click.echo(f"database ready; {len(svc.catalog.campaigns)} campaign(s) registered")
-
-
-@campaigns.command("check")
-@click.argument("directory", required=False)
-def campaigns_check(directory: str | None) -> None:
-    """Validate the campaign files (default: the CAMPAIGNS_DIR setting)."""
-    folder = directory or services().settings.campaigns_dir
-    try:
-        catalog = load_catalog(folder)
-    except CampaignFileError as error:
-        raise click.ClickException(str(error)) from error
-    for campaign in catalog.campaigns:
-        state = "active" if campaign.active else "closed"
-        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
-
-
-@campaigns.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def campaigns_import(files: tuple[str, ...]) -> None:
-    """Store campaign files as the running campaigns, replacing any dashboard edits."""
-    catalogs = services().catalogs
-    for name in files:
-        try:
-            campaign = catalogs.save(dict(read_yaml(Path(name))))
-        except CampaignFileError as error:
-            raise click.ClickException(str(error)) from error
-        click.echo(f"imported {campaign.slug}")
-
-
-@campaigns.command("export")
-@click.argument("slug")
-def campaigns_export(slug: str) -> None:
-    """Write a campaign, as it runs now, as a campaign file on standard output."""
-    found = services().catalogs.definition(slug)
-    if found is None:
-        raise click.ClickException(f"there is no campaign {slug!r}")
-    data, left_out_because = found
-    if left_out_because is not None:
-        # As saved, to mend and import: the bot is not running it.
-        click.echo(f"not running {slug}: {left_out_because}", err=True)
-    click.echo(dump_yaml(data), nl=False)
 
 
 @click.command("export")
@@ -110,7 +59,7 @@ def conversation(phone: str) -> None:
         for message in session.scalars(
             select(Message).where(Message.phone == phone).order_by(Message.id)
         ):
-            arrow = "<-" if message.direction == "in" else "->"
+            arrow = "<-" if message.direction == Direction.IN else "->"
             click.echo(f"{iso_utc(message.created_at)} {arrow} [{message.status}] {message.body}")
 
 
@@ -182,7 +131,5 @@ def recover() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db, campaigns, export, conversation, consent_log, recover, chat, users):
+    for command in (db, export, conversation, consent_log, recover):
         app.cli.add_command(command)
-    field_cli.init_app(app)
-    app.cli.add_command(broadcast)

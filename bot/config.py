@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bot.quiet_hours import parse_window
+from bot.lib.quiet_hours import parse_window
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = PROJECT_ROOT / "instance"  # Flask's instance folder for the app ``bot``
 TWILIO_API = "https://api.twilio.com"
 DEVELOPMENT_AUTH_TOKEN = "development-auth-token"  # lets the simulator sign its own webhooks
 
@@ -159,3 +161,10 @@ def _sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def configure_logging() -> None:
+    """Log at INFO to standard error, as the web app and the worker both do."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -20,6 +20,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from store.models import Message, Signature
+from store.statuses import MessageStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -37,6 +38,7 @@ class InProcessQueue(Queue):
             result = job.latest_result()
             trace = result.exc_string if result is not None and result.exc_string else ""
             log.error("job %s failed:\n%s", job.id, trace)
+            # bot.services.EXTENSION; not imported, as that module imports this one.
             show_failure(current_app.extensions["petition_bot"], job.id, reason(trace))
         return job
 
@@ -66,8 +68,8 @@ def show_failure(svc: Services, job_id: str, why: str) -> None:
             return
         session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status.in_(("pending", "sending")))
-            .values(status="failed", failure=why)
+            .where(Message.id == message_id, Message.status.in_((MessageStatus.PENDING, MessageStatus.SENDING)))
+            .values(status=MessageStatus.FAILED, failure=why)
         )
 
 

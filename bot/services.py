@@ -16,16 +16,15 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalog import CatalogSource
+from bot.campaigns.catalog import CatalogSource
 from bot.config import Settings
 from bot.database import make_engine, make_sessions
 from bot.in_process import InProcessQueue
-from bot.phone_turns import PhoneTurn, PhoneTurns
-from bot.places import ZipCodes
-from bot.senders import Sender, make_sender
-from bot.spool import InboundSpool
-from conversations import Campaign as CampaignFile
-from conversations import Catalog
+from bot.inbound.phone_turns import PhoneTurn, PhoneTurns
+from bot.inbound.spool import InboundSpool
+from bot.lib.places import ZipCodes
+from bot.outbound.senders import Sender, make_sender
+from conversations import CampaignScript, Catalog
 from conversations.parsing import is_opt_out
 from store.models import utcnow
 from store.records import campaign_row
@@ -38,6 +37,7 @@ QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+EXTENSION = "petition_bot"  # the services' key in a Flask app's extensions
 log = logging.getLogger(__name__)
 
 
@@ -55,7 +55,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow  # tests set the time here
     _campaign_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
-    def campaign_id(self, session: Session, campaign: CampaignFile) -> int:
+    def campaign_id(self, session: Session, campaign: CampaignScript) -> int:
         """The database id of a campaign, looked up once per process: ids never change."""
         found = self._campaign_ids.get(campaign.slug)
         if found is None:
@@ -134,7 +134,8 @@ class Services:
                 log.warning("the lock on %s expired while its text was handled", phone)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def build_services(settings: Settings) -> Services:
+    """Connect to everything the bot talks to, as ``settings`` say; no app needed."""
     redis: Redis = (
         fakeredis.FakeRedis() if settings.embedded_redis else Redis.from_url(settings.redis_url)
     )
@@ -146,7 +147,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         for name in QUEUES
     }
     db = make_sessions(make_engine(settings.database_url))
-    app.extensions["petition_bot"] = Services(
+    return Services(
         settings=settings,
         db=db,
         redis=redis,
@@ -159,6 +160,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
 
 
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[EXTENSION] = build_services(settings)
+
+
+def jobs_app(svc: Services) -> Flask:
+    """A bare app whose context lets jobs find ``svc``: no views, CSRF or login (the worker)."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = svc
+    return app
+
+
 def services() -> Services:
     """The current app's services (inside an app context: a request, a job, a command)."""
-    return current_app.extensions["petition_bot"]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]

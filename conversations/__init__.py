@@ -8,7 +8,7 @@ returns. ``tests/conversations/test_purity.py`` holds it to that.
 from conversations.engine import World, step
 from conversations.model import (
     BroadcastReply,
-    Campaign,
+    CampaignScript,
     Catalog,
     Effect,
     EndSignup,
@@ -29,14 +29,14 @@ from conversations.model import (
     SignUp,
     Stage,
     State,
-    Supporter,
+    SupporterFacts,
     Turn,
-    Volunteer,
+    VolunteerFacts,
 )
 
 __all__ = [
     "BroadcastReply",
-    "Campaign",
+    "CampaignScript",
     "Catalog",
     "Effect",
     "EndSignup",
@@ -57,9 +57,9 @@ __all__ = [
     "SignUp",
     "Stage",
     "State",
-    "Supporter",
+    "SupporterFacts",
     "Turn",
-    "Volunteer",
+    "VolunteerFacts",
     "World",
     "step",
 ]

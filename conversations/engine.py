@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from conversations.model import (
     BroadcastReply,
-    Campaign,
+    CampaignScript,
     Catalog,
     Effect,
     EndSignup,
@@ -48,9 +48,9 @@ from conversations.model import (
     SignUp,
     Stage,
     State,
-    Supporter,
+    SupporterFacts,
     Turn,
-    Volunteer,
+    VolunteerFacts,
 )
 from conversations.parsing import (
     AddCommand,
@@ -96,13 +96,13 @@ class World:
     """The facts the engine may read, loaded by the caller before each step."""
 
     catalog: Catalog
-    supporter: Supporter
+    supporter: SupporterFacts
     places: Places
     # True when Twilio's Advanced Opt-Out answers STOP, START and HELP itself.
     carrier_answers_keywords: bool = False
     phones: Phones | None = None  # needed for a volunteer's ADD
     event: EventKeyword | None = None  # the event whose keyword this text is
-    volunteer: Volunteer | None = None  # the volunteer registered at this phone, for an ADD
+    volunteer: VolunteerFacts | None = None  # the volunteer registered at this phone, for an ADD
     pending_signup: PendingSignup | None = None  # the latest sign-up awaiting this phone's YES
     # The campaign whose broadcast last reached this phone, within the last 72 hours.
     recent_broadcast: str | None = None
@@ -149,7 +149,7 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     return Turn(turn.state, learned + turn.effects)
 
 
-def _language(state: State | None, supporter: Supporter) -> str:
+def _language(state: State | None, supporter: SupporterFacts) -> str:
     if state is not None:
         return state.language
     return supporter.language or "en"
@@ -222,7 +222,7 @@ def _switch_language(state: State | None, language: str, world: World) -> Turn:
 
 
 def _start(
-    campaign: Campaign, keyword_language: str, world: World, source: str | None = None
+    campaign: CampaignScript, keyword_language: str, world: World, source: str | None = None
 ) -> Turn:
     supporter = world.supporter
     # CARAS asks for Spanish; FACES means "as before", so a supporter's own language wins.
@@ -256,11 +256,11 @@ def _start(
     return Turn(turn.state, learned + steps + turn.effects)
 
 
-def _progress(campaign: Campaign, *steps: str) -> tuple[Effect, ...]:
+def _progress(campaign: CampaignScript, *steps: str) -> tuple[Effect, ...]:
     return tuple(Progress(campaign.slug, step) for step in steps)
 
 
-def _on_name(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
+def _on_name(state: State, inbound: Inbound, campaign: CampaignScript, world: World) -> Turn:
     name = parse_name(inbound.body)
     if name is None:
         return _miss(state, campaign, campaign.say(state.language, "name_again"))
@@ -269,7 +269,7 @@ def _on_name(state: State, inbound: Inbound, campaign: Campaign, world: World) -
     return Turn(state, (*_progress(campaign, "name"), Reply(text)))
 
 
-def _on_zip(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
+def _on_zip(state: State, inbound: Inbound, campaign: CampaignScript, world: World) -> Turn:
     zip_code = parse_zip(inbound.body)
     if zip_code is None:
         return _miss(state, campaign, campaign.say(state.language, "zip_again"))
@@ -282,7 +282,7 @@ def _on_zip(state: State, inbound: Inbound, campaign: Campaign, world: World) ->
     return Turn(turn.state, _progress(campaign, "zip") + turn.effects)
 
 
-def _ask_consent(state: State, campaign: Campaign, world: World, *, returning: bool) -> Turn:
+def _ask_consent(state: State, campaign: CampaignScript, world: World, *, returning: bool) -> Turn:
     assert state.name is not None and state.place is not None
     disclosure = campaign.say(
         state.language,
@@ -298,7 +298,7 @@ def _ask_consent(state: State, campaign: Campaign, world: World, *, returning: b
     return Turn(state, (Reply(disclosure),))
 
 
-def _on_consent(state: State, inbound: Inbound, campaign: Campaign, world: World) -> Turn:
+def _on_consent(state: State, inbound: Inbound, campaign: CampaignScript, world: World) -> Turn:
     answer = parse_yes_no(inbound.body)
     if answer is None:
         return _miss(state, campaign, campaign.say(state.language, "consent_again"))
@@ -373,7 +373,7 @@ def _on_signup_answer(inbound: Inbound, pending: PendingSignup, world: World) ->
     return Turn(None, (signature,))
 
 
-def _miss(state: State, campaign: Campaign, reask: str) -> Turn:
+def _miss(state: State, campaign: CampaignScript, reask: str) -> Turn:
     misses = state.misses + 1
     if misses >= MAX_MISSES:
         keyword = campaign.keyword_in(state.language)
@@ -409,7 +409,7 @@ def _menu(catalog: Catalog, language: str) -> Turn:
     return Turn(None, (Reply(text),))
 
 
-_HANDLERS: dict[Stage, Callable[[State, Inbound, Campaign, World], Turn]] = {
+_HANDLERS: dict[Stage, Callable[[State, Inbound, CampaignScript, World], Turn]] = {
     Stage.ASKING_NAME: _on_name,
     Stage.ASKING_ZIP: _on_zip,
     Stage.ASKING_CONSENT: _on_consent,

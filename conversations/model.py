@@ -24,8 +24,11 @@ class Organization:
 
 
 @dataclass(frozen=True)
-class Campaign:
-    """One petition, as written in its campaign file under ``campaigns/``."""
+class CampaignScript:
+    """One petition, as written in its campaign file under ``campaigns/``: what the bot says.
+
+    The database's row for it is ``store.models.Campaign`` (its id and signature count).
+    """
 
     slug: str
     title: str
@@ -64,16 +67,16 @@ class Catalog:
     """Every campaign the bot knows, and the organization behind them."""
 
     organization: Organization
-    campaigns: tuple[Campaign, ...]
+    campaigns: tuple[CampaignScript, ...]
 
     @property
-    def active(self) -> tuple[Campaign, ...]:
+    def active(self) -> tuple[CampaignScript, ...]:
         return tuple(c for c in self.campaigns if c.active)
 
-    def by_slug(self, slug: str) -> Campaign | None:
+    def by_slug(self, slug: str) -> CampaignScript | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
 
-    def by_keyword(self, word: str) -> tuple[Campaign, str] | None:
+    def by_keyword(self, word: str) -> tuple[CampaignScript, str] | None:
         """Return the active campaign whose keyword is ``word`` (normalized), and its language."""
         for campaign in self.active:
             for language, keyword in campaign.keywords.items():
@@ -121,7 +124,7 @@ class EventKeyword:
 
 
 @dataclass(frozen=True)
-class Volunteer:
+class VolunteerFacts:
     """The registered volunteer texting, and the event they sign people up at."""
 
     id: int
@@ -144,7 +147,7 @@ class PendingSignup:
 
 
 @dataclass(frozen=True)
-class Supporter:
+class SupporterFacts:
     """What the database already knows about the phone that is texting."""
 
     name: str | None = None

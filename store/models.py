@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from store.statuses import BroadcastStatus, Channel, SignupStatus
 from store.types import UTCDateTime
 
 # SQLite has no BIGINT autoincrement, PostgreSQL wants one for tables that grow without bound.
@@ -154,7 +155,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_phone_id", "phone", "id"),
-        # Finds outbound work that a lost job left behind (see worker.recovery).
+        # Finds outbound work that a lost job left behind (see bot.recovery).
         Index("ix_messages_direction_status", "direction", "status"),
         # A broadcast's next pending texts, in order, and its figures by status.
         Index("ix_messages_broadcast_id_status_id", "broadcast_id", "status", "id"),
@@ -165,7 +166,7 @@ class Message(Base):
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(8))  # in, out
     phone: Mapped[str] = mapped_column(String(32))  # the supporter's side, E.164
-    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.SMS)
     body: Mapped[str] = mapped_column(Text)
     # in: received; out: pending -> sending -> sent/queued/delivered/undelivered/failed.
     status: Mapped[str] = mapped_column(String(16))
@@ -211,7 +212,7 @@ class Broadcast(Base):
     body: Mapped[str] = mapped_column(Text)  # a template: {first_name}, {city}
     audience: Mapped[str] = mapped_column(Text, default="{}")  # the filters, as JSON
     # draft -> scheduled -> planning -> sending <-> paused -> done; or canceled
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.DRAFT)
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -283,7 +284,7 @@ class Signup(Base):
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     entered_via: Mapped[str] = mapped_column(String(8))  # form, sms, paper
     # awaiting_yes -> confirmed; or declined (NO), stopped (STOP)
-    status: Mapped[str] = mapped_column(String(16), default="awaiting_yes")
+    status: Mapped[str] = mapped_column(String(16), default=SignupStatus.AWAITING_YES)
     disclosure: Mapped[str] = mapped_column(Text)  # the confirmation request exactly as sent
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     consent_event_id: Mapped[int | None] = mapped_column(ForeignKey("consent_events.id"))

@@ -11,9 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conversations import Campaign as CampaignFile
-from conversations import Place
-from conversations import Supporter as SupporterFacts
+from conversations import CampaignScript, Place, SupporterFacts
 from store.models import (
     CAMPAIGNS,
     SIGNATURES,
@@ -93,7 +91,7 @@ def save_profile(session: Session, phone: str, name: str, place: Place, language
     return int(session.execute(_upsert_profile(_dialect(session)), row).scalar_one())
 
 
-def campaign_row(session: Session, campaign: CampaignFile) -> Campaign:
+def campaign_row(session: Session, campaign: CampaignScript) -> Campaign:
     """The database row for a campaign file, created on first use."""
     row = session.scalar(select(Campaign).where(Campaign.slug == campaign.slug))
     if row is None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BOT_NUMBER, REDIS_URL
 from fake_twilio import FakeTwilio
+from helpers import BOT_NUMBER, REDIS_URL
 from sqlalchemy import func, select
 from twilio_signing import signed_headers
 

@@ -1,1 +1,1 @@
-"""Background work: jobs that take IDs and are safe to run twice, and the worker process."""
+"""The worker process (``python -m worker``): runs the features' jobs, sweeps for lost work."""

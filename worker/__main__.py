@@ -11,14 +11,15 @@ import sys
 import threading
 from pathlib import Path
 
-from bot import create_app
-from bot.services import services
+from bot.config import INSTANCE_PATH, configure_logging, load_settings
+from bot.recovery import sweep_forever
+from bot.services import build_services, jobs_app
 from worker.lean import LeanWorker
-from worker.recovery import sweep_forever
 
 log = logging.getLogger("worker")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 AUTOGROUP = Path("/proc/self/autogroup")
+WORKER_TTL = 60  # seconds
 
 
 def die_with_the_worker(worker_pid: int) -> None:
@@ -53,13 +54,14 @@ def lower_priority(niceness: int) -> None:
 
 
 def main() -> None:
-    app = create_app()
-    with app.app_context():
-        svc = services()
-        if svc.settings.embedded_redis:
-            raise SystemExit(
-                "the worker needs REDIS_URL; the embedded default runs jobs in-process"
-            )
+    configure_logging()
+    settings = load_settings(os.environ, {}, instance_path=str(INSTANCE_PATH))
+    if settings.embedded_redis:
+        raise SystemExit("the worker needs REDIS_URL; the embedded default runs jobs in-process")
+    svc = build_services(settings)
+    # Jobs are plain functions taking ids that find the services through an app context:
+    # a bare one, without the web's pages, CSRF or login.
+    with jobs_app(svc).app_context():
         # What start-up loaded (modules, campaigns) lives as long as the process: kept out
         # of the garbage collector's full passes, which would otherwise take ~100 ms each and
         # stall a broadcast's sending threads into a burst.
@@ -74,8 +76,13 @@ def main() -> None:
         # A SimpleWorker runs jobs in this process: no fork per job, and the app context,
         # database pool and Twilio client are set up once instead of for every text. The job
         # id names the function and row; the description would log it again with its arguments.
+        # An idle worker beats every WORKER_TTL - 15 seconds (RQ's default, 420, would be
+        # every 405): /healthz tells within a minute whether one is alive.
         worker = LeanWorker(
-            list(svc.queues.values()), connection=svc.redis, log_job_description=False
+            list(svc.queues.values()),
+            connection=svc.redis,
+            log_job_description=False,
+            worker_ttl=WORKER_TTL,
         )
         try:
             worker.work(with_scheduler=True)

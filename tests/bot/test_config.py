@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Phone
+from helpers import Phone
 
 from bot import create_app
 from bot.config import ConfigError, Settings, load_settings

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from conftest import Phone
+from helpers import Phone
 from sqlalchemy import update
 
 from store.models import Supporter

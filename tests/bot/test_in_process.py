@@ -15,13 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot import broadcasts
-from bot.audience import Audience
+from bot.broadcasts import service as broadcasts
+from bot.broadcasts.audience import Audience
 from bot.in_process import start_sweeping
-from bot.senders import Outgoing, Sent
+from bot.outbound.senders import Outgoing, Sent
+from bot.recovery import sweep_forever
 from bot.services import Services, services
 from store.models import Broadcast, Message, utcnow
-from worker.recovery import sweep_forever
 
 JANE = "+14045550123"
 

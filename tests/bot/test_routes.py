@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import PUBLIC_BASE_URL
 from flask import Flask
+from helpers import PUBLIC_BASE_URL
 from twilio_signing import signed_headers
 
 from bot import create_app

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Phone
 from flask import Flask
+from helpers import Phone
 from live_browser import SCREENSHOTS, launch, needs_chromium, served
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
-from bot.auth import hash_password
+from bot.accounts.auth import hash_password
 from store.models import Signup, User
 
 pytestmark = needs_chromium

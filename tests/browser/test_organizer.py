@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Phone, post_signed
 from flask import Flask
+from helpers import Phone, post_signed
 from live_browser import SCREENSHOTS, launch, needs_chromium, served
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.auth import hash_password
+from bot.accounts.auth import hash_password
 from store.models import User
 
 pytestmark = needs_chromium

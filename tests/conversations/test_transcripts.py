@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import load_catalog
-from bot.phones import PhoneNumbers
-from bot.places import ZipCodes
+from bot.campaigns.files import load_catalog
+from bot.lib.phones import PhoneNumbers
+from bot.lib.places import ZipCodes
 from conversations import (
     BroadcastReply,
     EndSignup,
@@ -51,9 +51,9 @@ from conversations import (
     Reply,
     SignUp,
     State,
-    Supporter,
+    SupporterFacts,
     Turn,
-    Volunteer,
+    VolunteerFacts,
     World,
     step,
 )
@@ -68,11 +68,11 @@ CAMPAIGN = "doj-face-recognition"
 
 @dataclass
 class Run:
-    supporter: Supporter = field(default_factory=Supporter)
+    supporter: SupporterFacts = field(default_factory=SupporterFacts)
     state: State | None = None
     turn: Turn | None = None
     events: dict[str, EventKeyword] = field(default_factory=dict)  # by normalized keyword
-    volunteer: Volunteer | None = None
+    volunteer: VolunteerFacts | None = None
     pending: PendingSignup | None = None
     broadcast: str | None = None  # the campaign whose broadcast reached this phone lately
 
@@ -92,7 +92,7 @@ def _given(run: Run, words: list[str]) -> None:
         run.events[normalize_word(words[1])] = EventKeyword(words[2], campaign)
     elif words[0] == "volunteer" and words[-2] == "at":
         name, event = " ".join(words[1:-2]), words[-1]
-        run.volunteer = Volunteer(1, name, event, _campaign_of(run, event))
+        run.volunteer = VolunteerFacts(1, name, event, _campaign_of(run, event))
     elif words[:2] == ["pending", "signup"] and words[-2] == "at":
         run.pending = _pending(run, " ".join(words[2:-3]), words[-3], words[-1])
     elif words[0] == "broadcast":

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BOT_NUMBER, Phone, post_signed
 from flask import Flask
+from helpers import BOT_NUMBER, Phone, post_signed
 from redis import Redis
 from rq.scheduler import RQScheduler
 from sqlalchemy import create_engine, func, select, text
@@ -25,11 +25,12 @@ from sqlalchemy.engine import make_url
 from tcp_proxy import Proxy
 from test_processes import free_port, wait_for
 
-from bot import create_app, database, phone_turns
+from bot import create_app, database
+from bot.inbound import phone_turns
+from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import Services, services
 from store.models import Message, Signature
 from worker.lean import LeanWorker
-from worker.recovery import drain_spool, requeue_unfinished
 
 ALICE, BOB, CAROL = "+14045550131", "+14045550132", "+14045550133"
 
@@ -99,7 +100,7 @@ def test_a_webhook_delivered_twice_with_an_idempotency_token_counts_once(
 ) -> None:
     params = {"MessageSid": "SM" + "7" * 32, "From": ALICE, "To": BOT_NUMBER, "Body": "FACES"}
     headers = {"I-Twilio-Idempotency-Token": "token-1"}
-    from conftest import PUBLIC_BASE_URL
+    from helpers import PUBLIC_BASE_URL
     from twilio_signing import signed_headers
 
     signed = signed_headers(twilio.auth_token, PUBLIC_BASE_URL + "/sms", params) | headers

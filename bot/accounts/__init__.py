@@ -1,0 +1,1 @@
+"""Organizers' accounts: logging in, roles, and the commands that manage users."""

@@ -1,0 +1,1 @@
+"""The organizers' dashboard: figures, supporters, exports and the signature packet."""

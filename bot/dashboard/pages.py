@@ -1,0 +1,177 @@
+"""The organizers' dashboard: campaigns, their figures, supporters, exports and the packet."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.accounts.auth import role_required
+from bot.dashboard import (
+    exports,
+    packet,
+    packet_pdf,
+)
+from bot.dashboard import (
+    figures as stats,
+)
+from bot.dashboard import (
+    supporters as supporter_history,
+)
+from bot.lib import charts, phones
+from bot.services import services
+from conversations import CampaignScript
+from store.models import Campaign, Supporter, iso_utc
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+bp.add_app_template_filter(phones.masked, "masked_phone")
+bp.add_app_template_filter(iso_utc, "iso_utc")
+
+
+@bp.get("/")
+@role_required("organizer")
+def home() -> ResponseReturnValue:
+    counts = _counts()
+    svc = services()
+    campaigns = [(c, counts.get(c.slug, 0)) for c in svc.catalog.campaigns]
+    return render_template(
+        "dashboard/home.html", campaigns=campaigns, left_out=svc.catalogs.left_out
+    )
+
+
+@bp.get("/counts.json")
+@role_required("organizer")
+def counts() -> ResponseReturnValue:
+    """Each campaign's signature count, for the home page to poll."""
+    return jsonify(_counts())
+
+
+@bp.get("/campaigns/<slug>")
+@role_required("organizer")
+def campaign(slug: str) -> ResponseReturnValue:
+    svc = services()
+    file = _campaign_file(slug)
+    with svc.db() as session:
+        row = _campaign_row(session, slug)
+        figures = stats.campaign_figures(session, svc.redis, row, svc.clock())
+        recent = stats.recent_signers(session, row.id) if row else []
+    unit = "week" if figures.weekly else "day"
+    drawn = [charts.bars_over_time(figures.periods, unit, f) for f in (charts.WIDE, charts.NARROW)]
+    return render_template(
+        "dashboard/campaign.html",
+        campaign=file,
+        figures=figures,
+        recent=recent,
+        charts=drawn if figures.periods else None,
+        unit=unit,
+        top_state=max((n for _, n in figures.states), default=0),
+    )
+
+
+@bp.get("/campaigns/<slug>/signers.csv")
+@role_required("organizer")
+def signers_csv(slug: str) -> ResponseReturnValue:
+    """Every signer as CSV for a spreadsheet, streamed as it is read."""
+    svc = services()
+    _campaign_file(slug)
+    with svc.db() as session:
+        row = _campaign_row(session, slug)
+    today = svc.clock().date().isoformat()
+    return Response(
+        stream_with_context(exports.download(svc.db, row.id if row else None)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-signers-{today}.csv"'},
+    )
+
+
+@bp.get("/campaigns/<slug>/packet")
+@role_required("organizer")
+def packet_page(slug: str) -> ResponseReturnValue:
+    """The delivery packet to print: streamed, so a million names need not fit in memory."""
+    svc = services()
+    file = _campaign_file(slug)
+    with svc.db() as session:
+        row = _campaign_row(session, slug)
+    return Response(
+        stream_template(
+            "dashboard/packet.html",
+            campaign=file,
+            count=row.signature_count if row else 0,
+            signers=packet.signers(svc.db, row.id if row else None),
+            today=svc.clock().date(),
+        )
+    )
+
+
+@bp.get("/campaigns/<slug>/packet.pdf")
+@role_required("organizer")
+def packet_download(slug: str) -> ResponseReturnValue:
+    svc = services()
+    file = _campaign_file(slug)
+    with svc.db() as session:
+        row = _campaign_row(session, slug)
+    signers = packet.signers(svc.db, row.id if row else None)
+    count, today = (row.signature_count if row else 0), svc.clock().date()
+    try:
+        pdf = packet_pdf.packet_pdf(file, svc.catalog.organization.name, count, signers, today)
+    except packet_pdf.NoFontError as error:
+        abort(503, description=f"{error}. The printable page works without it.")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-packet-{today}.pdf"'},
+    )
+
+
+@bp.get("/supporters")
+@role_required("organizer")
+def find_supporter() -> ResponseReturnValue:
+    """Find a supporter by phone, typed any way an organizer types it."""
+    raw = request.args.get("phone", "").strip()
+    phone = phones.e164(raw) if raw else None
+    if phone is not None:
+        with services().db() as session:
+            found = session.scalar(select(Supporter.id).where(Supporter.phone == phone))
+        if found is not None:
+            return redirect(url_for("dashboard.supporter", supporter_id=found))
+    status = 404 if raw else 200
+    return render_template("dashboard/find_supporter.html", phone=raw, phone_e164=phone), status
+
+
+@bp.get("/supporters/<int:supporter_id>")
+@role_required("organizer")
+def supporter(supporter_id: int) -> ResponseReturnValue:
+    with services().db() as session:
+        history = supporter_history.history(session, supporter_id)
+    if history is None:
+        abort(404)
+    return render_template("dashboard/supporter.html", history=history)
+
+
+def _counts() -> dict[str, int]:
+    with services().db() as session:
+        return dict(session.execute(select(Campaign.slug, Campaign.signature_count)).all())
+
+
+def _campaign_file(slug: str) -> CampaignScript:
+    file = services().catalog.by_slug(slug)
+    if file is None:
+        abort(404)
+    return file
+
+
+def _campaign_row(session: Session, slug: str) -> Campaign | None:
+    """The campaign's row, which exists once someone has texted its keyword."""
+    return session.scalar(select(Campaign).where(Campaign.slug == slug))

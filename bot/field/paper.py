@@ -1,0 +1,188 @@
+"""Paper sign-up sheets: a CSV typed up after the event, checked row by row, imported whole.
+
+Each row that can be texted gets the confirmation request, exactly as a volunteer's ADD
+would; the person signs only by replying YES. A file that cannot be read is refused before
+anything is stored, and the rows are stored in one transaction: never half a sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from bot.field.events import EventError, event_by_slug
+from bot.field.signups import PHONES, Entry, Outcome, add_signup, read_entry
+from bot.outbound.jobs import send_message
+from bot.services import Services
+from store.models import Message, Volunteer
+from store.statuses import EnteredVia
+
+# Header names people give each column, compared lower-case with "_" read as a space.
+COLUMNS = {
+    "name": {"name", "full name", "nombre"},
+    "phone": {"phone", "phone number", "mobile", "cell", "cell phone", "telefono", "teléfono"},
+    "zip": {"zip", "zip code", "zipcode", "postal code", "codigo postal", "código postal"},
+    "consent": {"consent", "ok to text", "okay to text", "opt in", "text ok", "sms ok"},
+    "language": {"language", "idioma"},
+}
+REQUIRED = ("name", "phone", "zip")
+# What a volunteer writes in the consent box when the person agreed to get texts.
+CONSENT_MARKS = frozenset({"yes", "y", "x", "true", "1", "ok", "si", "sí", "✓", "✔", "☑"})
+SPANISH = frozenset({"es", "spanish", "español", "espanol"})
+MAX_ROWS = 5000
+
+
+class PaperError(ValueError):
+    """The file cannot be imported at all; nothing was stored. The message says why."""
+
+
+class Paper(StrEnum):
+    """Outcomes only a sheet has, besides those of ``bot.field.signups.Outcome``."""
+
+    DUPLICATE_IN_FILE = "duplicate_in_file"
+    NO_CONSENT = "no_consent"
+    NO_CONSENT_COLUMN = "no_consent_column"
+
+
+@dataclass(frozen=True)
+class Row:
+    """What happened to one row; ``line`` is its line in the file (the header is line 1)."""
+
+    line: int
+    name: str
+    phone: str
+    result: Outcome | Paper
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every row's result, in file order: for the command's table and the upload page."""
+
+    rows: tuple[Row, ...]
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(str(row.result) for row in self.rows))
+
+    @property
+    def added(self) -> int:
+        return sum(row.result is Outcome.ADDED for row in self.rows)
+
+
+def import_signups(
+    services: Services, data: bytes | str, event: str, volunteer: str | None = None
+) -> Report:
+    """Import a sheet's rows as sign-ups at ``event`` (entered by ``volunteer``'s phone)."""
+    header, body = _read(data)
+    columns = _columns(header)
+    rows: list[Row] = []
+    sends: list[Message] = []
+    seen: set[str] = set()
+    with services.db.begin() as session:
+        try:
+            found = event_by_slug(session, event)
+        except EventError as error:
+            raise PaperError(str(error)) from None
+        entered_by = None
+        if volunteer is not None:
+            entered_by = session.scalar(
+                select(Volunteer).where(Volunteer.phone == PHONES.check(volunteer).number)
+            )
+            if entered_by is None:
+                raise PaperError(f"there is no volunteer with phone {volunteer}")
+        for line, cells in body:
+            values = {key: _cell(cells, index) for key, index in columns.items()}
+            result: Outcome | Paper
+            entry = read_entry(
+                services.places,
+                values["phone"],
+                values["name"],
+                values["zip"],
+                "es" if values.get("language", "").casefold() in SPANISH else "en",
+            )
+            if "consent" not in columns:
+                result = Paper.NO_CONSENT_COLUMN
+            elif values["consent"].casefold() not in CONSENT_MARKS:
+                result = Paper.NO_CONSENT
+            elif not isinstance(entry, Entry):
+                result = entry
+            elif entry.phone in seen:
+                result = Paper.DUPLICATE_IN_FILE
+            else:
+                seen.add(entry.phone)
+                added = add_signup(
+                    session,
+                    services.catalog,
+                    entry,
+                    event=found,
+                    volunteer=entered_by,
+                    entered_via=EnteredVia.PAPER,
+                    now=services.clock(),
+                    # Typed up hours later: the request waits for the person's waking hours.
+                    prompted=False,
+                )
+                result = added.outcome
+                if added.message is not None:
+                    sends.append(added.message)
+            phone = PHONES.check(values["phone"]).number or values["phone"]
+            rows.append(Row(line, values["name"], phone, result))
+    # Queued only once every row is stored: a worker always finds what it is asked about.
+    for message in sends:
+        services.enqueue(send_message, message.id)
+    return Report(tuple(rows))
+
+
+def _read(data: bytes | str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows, with their line numbers; PaperError if unreadable."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")  # Excel starts its UTF-8 CSVs with a BOM
+        except UnicodeDecodeError:
+            raise PaperError("the file is not UTF-8 text: save the sheet as CSV UTF-8") from None
+    data = data.removeprefix("\ufeff")
+    if "\x00" in data:
+        raise PaperError("the file is not a CSV: save the sheet as CSV UTF-8")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            data.partition("\n")[0], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(data, newline=""), dialect)
+    try:
+        lines = [(reader.line_num, cells) for cells in reader if any(c.strip() for c in cells)]
+    except csv.Error as error:
+        raise PaperError(f"the file is not a readable CSV: {error}") from None
+    if not lines:
+        raise PaperError("the file is empty")
+    (_, header), body = lines[0], lines[1:]
+    if not body:
+        raise PaperError("the file has a header but no rows")
+    if len(body) > MAX_ROWS:
+        raise PaperError(f"the file has {len(body)} rows; import at most {MAX_ROWS} at a time")
+    return header, body
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    """Where each known column is; PaperError naming any required one that is missing."""
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        title = " ".join(title.replace("_", " ").casefold().split())
+        for key, names in COLUMNS.items():
+            if title in names and key not in found:
+                found[key] = index
+    missing = [key for key in REQUIRED if key not in found]
+    if missing:
+        raise PaperError(
+            f"the file lacks the column(s) {', '.join(missing)}; "
+            f"it needs name, phone, zip and a consent column (found: {', '.join(header)})"
+        )
+    return found
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return " ".join(cells[index].split()) if index < len(cells) else ""

@@ -1,0 +1,1 @@
+"""Small pure helpers (phones, places, segments, charts, quiet hours); none imports bot."""
