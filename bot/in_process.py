@@ -68,7 +68,10 @@ def show_failure(svc: Services, job_id: str, why: str) -> None:
             return
         session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status.in_((MessageStatus.PENDING, MessageStatus.SENDING)))
+            .where(
+                Message.id == message_id,
+                Message.status.in_((MessageStatus.PENDING, MessageStatus.SENDING)),
+            )
             .values(status=MessageStatus.FAILED, failure=why)
         )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Interval
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class NaiveDatetimeError(ValueError):
@@ -24,6 +24,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        # A time plus or minus a timedelta (``signed_at - interval``) is date arithmetic, not
+        # a time to store: let the database see an interval there.
+        if isinstance(value, timedelta):
+            return Interval()
+        return self
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

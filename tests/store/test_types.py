@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -68,3 +68,14 @@ def test_a_naive_time_fails_loudly_before_it_reaches_the_database(engine: Engine
     assert isinstance(raised.value.orig, NaiveDatetimeError)
     with engine.connect() as connection:
         assert connection.scalars(select(moments.c.id)).all() == []
+
+
+def test_a_stored_time_moves_by_a_timedelta_in_sql(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no date arithmetic in SQL; the bot does none there")
+    row = store_and_read(engine, datetime(2026, 12, 5, 18, 20, tzinfo=UTC))
+    assert row is not None
+    with engine.begin() as connection:
+        connection.execute(moments.update().values(at=moments.c.at - timedelta(days=2)))
+        moved = connection.scalar(select(moments.c.at))
+    assert moved == datetime(2026, 12, 3, 18, 20, tzinfo=UTC)
