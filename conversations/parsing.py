@@ -276,86 +276,6 @@ def _command(text: str) -> str:
     return " ".join(_FILLERS.sub(" ", padded).split())
 
 
-_TEXTS = r"(?:text messages?|texts?|txts?|messages?|msgs?|sms|spam)"
-_ENGLISH_NEGATIONS = frozenset(
-    {
-        "don't", "dont", "not", "never", "can't", "cant", "cannot", "won't", "wont",
-        "didn't", "didnt", "shouldn't", "wouldn't", "couldn't", "doesn't", "doesnt", "mustn't",
-    }
-)  # fmt: skip
-_SPANISH_NEGATIONS = frozenset({"no", "nunca", "jamas", "tampoco"})
-_ENGLISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:stop|quit|cease) (?:texting|txting|messaging|msging|spamming)\b",
-        r"\b(?:stop|quit|cease) (?:contacting|bothering|calling|emailing|writing(?: to)?|sending"
-        r"(?: (?:texts|messages) to)?) (?:me|us|this number|my (?:phone|number))\b",
-        r"\b(?:stop|quit|cease|end) (?:sending |getting |receiving )?(?:me |us )?"
-        rf"(?:(?:these|the|your|all|all the|all these|this|those|any) )?{_TEXTS}\b",
-        r"\b(?:remove|unsubscribe|delete|drop|erase) (?:me|us|my (?:phone |cell )?"
-        r"(?:number|info|information|name|contact))\b",
-        r"\btake (?:me|us|my (?:phone |cell )?(?:number|name|info)) off\b",
-        r"\bopt (?:me|us) out\b",
-        r"\bunsubscribe\b",
-        r"\b(?:i|i'd|id|i'm|im|we|we'd)(?: [\w']+){0,3} opt[ -]?out\b",
-        r"\bcancel (?:my|the|this) subscription\b",
-        r"\bleave (?:me|us) alone\b",
-    )
-)
-_ENGLISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:do not|don't|dont|never) (?:ever )?(?:text|txt|message|msg|contact|call|email|sms"
-        r"|bother|spam|write(?: to)?) (?:me|us|this number)\b",
-        rf"\bno more (?:{_TEXTS}|texting|messaging)\b",
-        r"\b(?:don't|do not|dont|no longer) (?:want|wish|need)(?: to (?:get|receive))?"
-        rf"(?: (?:any|these|your|the|more|further|anymore))* {_TEXTS}\b",
-    )
-)
-_SPANISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:darme|dame|denme|deme|dar|darse|me doy|me den) de baja\b",
-        r"\b(?:dejen|deja|deje|dejar|dejad|paren|para|pare|parar) de (?:escribir|mandar|enviar"
-        r"|contactar|molestar|textear|llamar)(?:me|nos)?\b",
-        r"\b(?:saca|saque|saquen|quita|quite|quiten|borra|borre|borren|elimina|elimine|eliminen)"
-        r"(?:me|nos)\b",
-        r"\b(?:sacar|quitar|borrar|eliminar)(?:me|nos)\b",
-        r"\bcancel(?:ar|en|a|e)? (?:mi |la |su )?(?:suscripcion|subscripcion)\b",
-    )
-)
-_SPANISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\bno me (?:escriban|escribas|escriba|manden|mandes|mande|envien|envies|envie"
-        r"|contacten|contactes|contacte|molesten|molestes|moleste|textees|texteen|llamen)\b",
-        r"\bno (?:quiero|quiere|queremos|deseo|deseamos)(?: recibir)?"
-        r"(?: (?:mas|ningun|ningunos|sus|estos|los|tus|otros))* (?:mensajes?|textos?|sms|msjs)\b",
-        r"\bno mas (?:mensajes|textos|sms|msjs)\b",
-    )
-)
-# Each family with the words that, just before a match, turn it into its opposite.
-_STOP_REQUESTS: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = (
-    (_ENGLISH_STOP_REQUESTS, _ENGLISH_NEGATIONS),
-    (_ENGLISH_REFUSALS, frozenset()),
-    (_SPANISH_STOP_REQUESTS, _SPANISH_NEGATIONS),
-    (_SPANISH_REFUSALS, frozenset()),
-)
-
-
-def is_opt_out(text: str) -> bool:
-    """Tell whether a message asks to stop all messages, by keyword or in a sentence."""
-    if _command(text) in OPT_OUT_KEYWORDS:
-        return True
-    plain = _plain(text)
-    return any(
-        not _negated(plain[: found.start()], negations)
-        for patterns, negations in _STOP_REQUESTS
-        for pattern in patterns
-        for found in pattern.finditer(plain)
-    )
-
-
 def is_opt_in(text: str) -> bool:
     """Tell whether a message is a keyword asking to resume messages."""
     return _command(text) in OPT_IN_KEYWORDS
@@ -366,18 +286,12 @@ def is_help(text: str) -> bool:
     return _command(text) in HELP_KEYWORDS
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """Casefold, drop accents and unify apostrophes: how loose words are compared."""
     # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     bare = "".join(c for c in folded if not unicodedata.combining(c))
     return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
-
-
-def _negated(before: str, negations: frozenset[str]) -> bool:
-    # "don't stop texting me" and "no dejen de escribirme" are the opposite of a stop request;
-    # a comma or full stop ends the negation ("no, stop texting me").
-    clause = re.split(r"[.,;:!?¡¿]", before)[-1]
-    return any(word in negations for word in clause.split()[-2:])
 
 
 def looks_spanish(text: str) -> bool:
@@ -386,8 +300,7 @@ def looks_spanish(text: str) -> bool:
     folded = normalize_word(text)
     if "¿" in text or "¡" in text or folded in ("si", "sí") or re.search(r"\bsí\b|^soy\b", folded):
         return True
-    plain = re.sub(r"[^\w ]", " ", _plain(text))
-    words = plain.split()
+    words = re.sub(r"[^\w ]", " ", plain(text)).split()
     pairs = {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
     return not SPANISH_HINT_WORDS.isdisjoint({*words, *pairs})
 

@@ -52,7 +52,13 @@ def test_stop_mid_conversation_opts_out_and_is_recorded(phone, svc) -> None:
 
 def test_an_opted_out_phone_gets_nothing_until_it_opts_back_in(phone, svc) -> None:
     phone.text("STOP")
-    assert phone.text("FACES") == []
+    assert phone.text("hello?") == []
+    assert phone.text("ok thanks") == []
+    # A keyword asks to sign: it is told the way back in, and nothing else happens.
+    assert phone.text("FACES") == [
+        "You opted out of texts from Civil Rights Text Team. To sign, reply START, then text "
+        "FACES again."
+    ]
     assert "You're subscribed again" in phone.text("START")[0]
     assert "What's your full name?" in phone.text("FACES")[0]
     assert [kind for kind, _ in events(svc)] == ["opt_out", "opt_back_in"]
