@@ -347,6 +347,8 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
     stopping = isinstance(effect, RecordOptOut)
     supporter.opted_out_at = now if stopping else None
     supporter.language = effect.language
+    if isinstance(effect, RecordOptOut) and effect.reassigned:
+        supporter.reassigned_at = now
     session.flush()
     session.add(
         ConsentEvent(
