@@ -59,6 +59,8 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "opted_out": {"organization"},
     "opted_in": {"organization"},
     "wrong_number": {"organization"},
+    "who_we_are": {"organization", "support_contact", "keyword"},
+    "who_we_are_signup": {"organization", "support_contact"},
     "opted_out_keyword": {"organization", "keyword"},
     # Answers to a volunteer's ADD, and who signed someone up when no volunteer is named.
     "signup_sent": {"first_name", "phone"},

@@ -10,7 +10,7 @@ Rules, in the order they are tried on every text:
         sign-up awaits this phone's YES); confirmed once: an opted-out phone gets no second
     from an opted-out phone: START / UNSTOP / YES / REANUDAR, the whole text --> RecordOptIn;
         HELP --> help; a campaign's keyword --> how to opt back in first; else silence
-    HELP / INFO / AYUDA --> help, the conversation keeps its place
+    HELP / INFO / AYUDA --> help, then the question still waiting, if any
     ADD <phone> <name> <ZIP> from a registered volunteer --> SignUp; anyone else: volunteers only
     ESPAÑOL / ENGLISH --> switch language, ask the current question again
     a keyword (FACES, CARAS) --> start that campaign, in the keyword's language
@@ -21,6 +21,7 @@ Rules, in the order they are tried on every text:
     no conversation --> the menu of active campaigns
     ASKING_NAME --name--> ASKING_ZIP --zip--> ASKING_CONSENT --yes--> RecordSignature, over
     ASKING_CONSENT --no--> polite goodbye, nothing signed
+    "who is this?" to a question --> who is texting and why, then the question again
     a returning supporter with a known name and ZIP: keyword --> ASKING_CONSENT
     three unusable answers in a row --> how to start over, conversation over
 """
@@ -59,6 +60,7 @@ from conversations.parsing import (
     first_name,
     is_help,
     is_opt_in,
+    is_who_question,
     looks_spanish,
     normalize_word,
     parse_add,
@@ -125,7 +127,8 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if world.supporter.opted_out:
         return _while_opted_out(inbound, word, language, world)
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
-        return Turn(state, _answer(inbound, word, "HELP", world, _help(language, world)))
+        helped = _answer(inbound, word, "HELP", world, _help(language, world))
+        return Turn(state, helped + _question_waiting(state, world))
     command = parse_add(inbound.body)
     # "add me" from a supporter is no command; from a volunteer it earns the how-to.
     if command is not None and (world.volunteer is not None or command.phone):
@@ -150,7 +153,10 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if state.language != "es" and looks_spanish(inbound.body):
         # They answer in Spanish: carry on in Spanish from this answer on.
         state, learned = replace(state, language="es"), (RememberLanguage("es"),)
-    turn = _HANDLERS[state.stage](state, inbound, campaign, world)
+    if is_who_question(inbound.body):
+        turn = _who_we_are(state, campaign, world)
+    else:
+        turn = _HANDLERS[state.stage](state, inbound, campaign, world)
     return Turn(turn.state, learned + turn.effects)
 
 
@@ -229,22 +235,49 @@ def _help(language: str, world: World) -> Reply:
     )
 
 
+def _question_waiting(state: State | None, world: World) -> tuple[Effect, ...]:
+    """The question this phone has yet to answer, asked again; nothing if none waits."""
+    campaign = None if state is None else world.catalog.by_slug(state.campaign)
+    if state is not None and campaign is not None and campaign.active:
+        return _ask_again(state, campaign, world).effects
+    if state is None and world.pending_signup is not None:
+        return (Reply(world.pending_signup.disclosure),)
+    return ()
+
+
+def _who_we_are(state: State, campaign: Campaign, world: World) -> Turn:
+    """Answer "who is this?": who texts and why, then the question again, no miss counted."""
+    organization = world.catalog.organization
+    text = organization.say(
+        state.language,
+        "who_we_are",
+        organization=organization.name,
+        support_contact=organization.support_contact,
+        keyword=campaign.keyword_in(state.language),
+    )
+    turn = _ask_again(state, campaign, world)
+    return Turn(turn.state, (Reply(text), *turn.effects))
+
+
 def _switch_language(state: State | None, language: str, world: World) -> Turn:
     remember = RememberLanguage(language)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None:
         turn = _menu(world.catalog, language)
         return Turn(turn.state, (remember, *turn.effects))
-    state = replace(state, language=language)
-    if state.stage is Stage.ASKING_NAME:
-        turn = Turn(state, (Reply(campaign.say(language, "intro")),))
-    elif state.stage is Stage.ASKING_ZIP:
-        text = campaign.say(language, "ask_zip", first_name=first_name(state.name or ""))
-        turn = Turn(state, (Reply(text),))
-    else:
-        returning = state.name == world.supporter.name and state.place == world.supporter.place
-        turn = _ask_consent(state, campaign, world, returning=returning)
+    turn = _ask_again(replace(state, language=language), campaign, world)
     return Turn(turn.state, (remember, *turn.effects))
+
+
+def _ask_again(state: State, campaign: Campaign, world: World) -> Turn:
+    """Ask the question the conversation waits on, in its language, as first asked."""
+    if state.stage is Stage.ASKING_NAME:
+        return Turn(state, (Reply(campaign.say(state.language, "intro")),))
+    if state.stage is Stage.ASKING_ZIP:
+        name = first_name(state.name or "")
+        return Turn(state, (Reply(campaign.say(state.language, "ask_zip", first_name=name)),))
+    returning = state.name == world.supporter.name and state.place == world.supporter.place
+    return _ask_consent(state, campaign, world, returning=returning)
 
 
 def _start(
@@ -380,6 +413,15 @@ def _on_signup_answer(inbound: Inbound, pending: PendingSignup, world: World) ->
     if campaign is None or not campaign.active:
         return _menu(world.catalog, pending.language)
     language = pending.language
+    if is_who_question(inbound.body):
+        organization = world.catalog.organization
+        who = organization.say(
+            language,
+            "who_we_are_signup",
+            organization=organization.name,
+            support_contact=organization.support_contact,
+        )
+        return Turn(None, (Reply(who), Reply(pending.disclosure)))
     answer = parse_yes_no(inbound.body)
     if answer is None:
         return Turn(None, (Reply(campaign.say(language, "consent_again")),))

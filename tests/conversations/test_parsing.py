@@ -16,6 +16,7 @@ from conversations.parsing import (
     is_add,
     is_help,
     is_opt_in,
+    is_who_question,
     looks_spanish,
     normalize_word,
     parse_add,
@@ -452,3 +453,25 @@ def test_it_splits_any_add_into_parts_that_can_each_be_checked(text):
     for part in command:
         assert all(word in typed for word in part.split())
     assert command.phone == "" or sum(c.isdigit() for c in command.phone) >= 7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who is this?",
+        "Who's this",
+        "who dis",
+        "what is this?",
+        "is this a scam?",
+        "How did you get my number?",
+        "¿Quién es?",
+        "¿Qué es esto?",
+    ],
+)
+def test_it_recognizes_a_question_about_who_is_texting(text):
+    assert is_who_question(text)
+
+
+@pytest.mark.parametrize("text", ["who else can sign?", "yes", "Jane Doe", "what's my zip", ""])
+def test_it_does_not_take_other_questions_for_who_is_texting(text):
+    assert not is_who_question(text)
