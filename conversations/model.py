@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
+from conversations.gsm import render
 from conversations.revocation import cause_words
 
 
@@ -67,7 +68,7 @@ def _render(
     catalog: Mapping[str, Mapping[str, str]], language: str, key: str, values: Mapping[str, object]
 ) -> str:
     templates = catalog.get(language) or catalog["en"]
-    return templates[key].format_map(values)
+    return render(templates[key], values)
 
 
 @dataclass(frozen=True)

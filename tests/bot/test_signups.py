@@ -259,8 +259,8 @@ def test_a_spanish_speaker_is_asked_in_spanish(maria, jane, run_jobs, svc) -> No
     maria.text("ADD 404-555-0123 Ana López 30303")
     run_jobs()
     request = jane.texts_received()[-1]
-    assert request.startswith("Maria te inscribió en the Atlanta rally:")
-    assert "SÍ para confirmar." in request
+    assert request.startswith("Maria te dio de alta en the Atlanta rally:")
+    assert "SI para confirmar." in request
     assert jane.text("sí") == []
     run_jobs()
     assert signatures(svc) == 1
