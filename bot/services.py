@@ -25,7 +25,7 @@ from bot.inbound.spool import InboundSpool
 from bot.lib.places import ZipCodes
 from bot.outbound.senders import Sender, make_sender
 from conversations import CampaignScript, Catalog
-from conversations.parsing import is_opt_out
+from conversations.revocation import revocation
 from store.models import utcnow
 from store.records import campaign_row
 
@@ -125,7 +125,7 @@ class Services:
         ends, even when a later step fails.
         """
         counted_at = None if counted is None else self.clock().timestamp()
-        exempt = counted is not None and is_opt_out(counted)
+        exempt = counted is not None and revocation(counted) is not None
         turn = self.turns.begin(phone, counted_at=counted_at, exempt=exempt)
         try:
             yield turn

@@ -5,10 +5,12 @@ state and the facts in ``World``, and applies the effects in the returned ``Turn
 
 Rules, in the order they are tried on every text:
 
-    a stop request (STOP, "please remove me", Twilio's OptOutType=STOP) --> RecordOptOut, over
-        (and EndSignup, if a volunteer's sign-up awaits this phone's YES)
-    from an opted-out phone: START / UNSTOP / YES --> RecordOptIn; HELP --> help; else silence
-    HELP / INFO / AYUDA --> help, the conversation keeps its place
+    a revocation (see conversations.revocation: STOP, "please remove me", "wrong number",
+        Twilio's OptOutType=STOP) --> RecordOptOut, over (and EndSignup, if a volunteer's
+        sign-up awaits this phone's YES); confirmed once: an opted-out phone gets no second
+    from an opted-out phone: START / UNSTOP / YES / REANUDAR, the whole text --> RecordOptIn;
+        HELP --> help; a campaign's keyword --> how to opt back in first; else silence
+    HELP / INFO / AYUDA --> help, then the question still waiting, if any
     ADD <phone> <name> <ZIP> from a registered volunteer --> SignUp; anyone else: volunteers only
     ESPAÑOL / ENGLISH --> switch language, ask the current question again
     a keyword (FACES, CARAS) --> start that campaign, in the keyword's language
@@ -19,6 +21,7 @@ Rules, in the order they are tried on every text:
     no conversation --> the menu of active campaigns
     ASKING_NAME --name--> ASKING_ZIP --zip--> ASKING_CONSENT --yes--> RecordSignature, over
     ASKING_CONSENT --no--> polite goodbye, nothing signed
+    "who is this?" to a question --> who is texting and why, then the question again
     a returning supporter with a known name and ZIP: keyword --> ASKING_CONSENT
     three unusable answers in a row --> how to start over, conversation over
 """
@@ -57,7 +60,7 @@ from conversations.parsing import (
     first_name,
     is_help,
     is_opt_in,
-    is_opt_out,
+    is_who_question,
     looks_spanish,
     normalize_word,
     parse_add,
@@ -65,6 +68,7 @@ from conversations.parsing import (
     parse_yes_no,
     parse_zip,
 )
+from conversations.revocation import Revocation, revocation
 
 # Unusable answers in a row before the bot stops asking and says how to start over.
 MAX_MISSES = 3
@@ -112,14 +116,19 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     """Advance one phone's conversation by one inbound text."""
     word = normalize_word(inbound.body)
     language = _language(state, world.supporter)
-    if word in SPANISH_COMMANDS or looks_spanish(inbound.body):
+    revoked = revocation(inbound.body, world.catalog.cause)
+    if inbound.carrier_keyword == "STOP" and revoked is None:
+        revoked = Revocation()
+    if word in SPANISH_COMMANDS or looks_spanish(inbound.body) or (revoked and revoked.spanish):
         language = "es"  # PARAR, AYUDA, "no me escriban más": answer in the words' language
-    if inbound.carrier_keyword == "STOP" or is_opt_out(inbound.body):
-        return _opt_out(inbound, word, language, world)
+    if revoked is not None:
+        # Before any name or ZIP is read: "wrong number" is no name, "stop 30303" no ZIP.
+        return _opt_out(inbound, word, language, revoked, world)
     if world.supporter.opted_out:
         return _while_opted_out(inbound, word, language, world)
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
-        return Turn(state, _answer(inbound, word, "HELP", world, _help(language, world)))
+        helped = _answer(inbound, word, "HELP", world, _help(language, world))
+        return Turn(state, helped + _question_waiting(state, world))
     command = parse_add(inbound.body)
     # "add me" from a supporter is no command; from a volunteer it earns the how-to.
     if command is not None and (world.volunteer is not None or command.phone):
@@ -129,11 +138,10 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     started = world.catalog.by_keyword(word)
     if started is not None:
         return _start(*started, world)
-    if world.event is not None:
+    event_campaign = _event_campaign(world)
+    if event_campaign is not None and world.event is not None:
         # An event keyword is English, as FACES is: a supporter's own language still wins.
-        event_campaign = world.catalog.by_slug(world.event.campaign)
-        if event_campaign is not None and event_campaign.active:
-            return _start(event_campaign, "en", world, source=world.event.slug)
+        return _start(event_campaign, "en", world, source=world.event.slug)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None or not campaign.active:
         if world.pending_signup is not None:
@@ -145,7 +153,10 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if state.language != "es" and looks_spanish(inbound.body):
         # They answer in Spanish: carry on in Spanish from this answer on.
         state, learned = replace(state, language="es"), (RememberLanguage("es"),)
-    turn = _HANDLERS[state.stage](state, inbound, campaign, world)
+    if is_who_question(inbound.body):
+        turn = _who_we_are(state, campaign, world)
+    else:
+        turn = _HANDLERS[state.stage](state, inbound, campaign, world)
     return Turn(turn.state, learned + turn.effects)
 
 
@@ -165,30 +176,51 @@ def _answer(
     return () if carrier_answered else (reply,)
 
 
-def _opt_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
-    organization = world.catalog.organization
-    reply = Reply(organization.say(language, "opted_out", organization=organization.name))
+def _opt_out(inbound: Inbound, word: str, language: str, revoked: Revocation, world: World) -> Turn:
     ended: tuple[Effect, ...] = ()
     if world.pending_signup is not None:
         ended = (EndSignup(world.pending_signup.id, "stopped"),)
-    return Turn(
-        None, (RecordOptOut(language), *ended, *_answer(inbound, word, "STOP", world, reply))
-    )
+    recorded = RecordOptOut(language, reassigned=revoked.wrong_number)
+    if world.supporter.opted_out:
+        # One confirmation per opt-out (FCC 24-24): a second STOP is heard, not answered.
+        return Turn(None, (*((recorded,) if revoked.wrong_number else ()), *ended))
+    organization = world.catalog.organization
+    key = "wrong_number" if revoked.wrong_number else "opted_out"
+    reply = Reply(organization.say(language, key, organization=organization.name))
+    return Turn(None, (recorded, *ended, *_answer(inbound, word, "STOP", world, reply)))
 
 
 def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
-    # Nothing goes to a phone that said stop, but the ways back in and HELP.
+    # Nothing goes to a phone that said stop, but the ways back in and HELP. Only a clear
+    # opt-in counts: "ok", "👍" or "sí" after a stop acknowledge it, they ask for nothing.
     organization = world.catalog.organization
-    if (
-        inbound.carrier_keyword == "START"
-        or is_opt_in(inbound.body)
-        or parse_yes_no(inbound.body) is True
-    ):
+    if inbound.carrier_keyword == "START" or is_opt_in(inbound.body) or word == "yes":
         reply = Reply(organization.say(language, "opted_in", organization=organization.name))
         return Turn(None, (RecordOptIn(language), *_answer(inbound, word, "START", world, reply)))
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
         return Turn(None, _answer(inbound, word, "HELP", world, _help(language, world)))
+    started = world.catalog.by_keyword(word)
+    campaign = started[0] if started else _event_campaign(world)
+    if campaign is not None:
+        # A keyword asks to sign: say how, once per keyword texted. START is the way back in
+        # that Twilio and the carriers know too, so it stays the only one.
+        language = started[1] if started and started[1] != "en" else language
+        text = organization.say(
+            language,
+            "opted_out_keyword",
+            organization=organization.name,
+            keyword=campaign.keyword_in(language),
+        )
+        return Turn(None, (Reply(text),))
     return Turn(None)
+
+
+def _event_campaign(world: World) -> CampaignScript | None:
+    """The open campaign of the event whose keyword this text is, if any."""
+    if world.event is None:
+        return None
+    campaign = world.catalog.by_slug(world.event.campaign)
+    return campaign if campaign is not None and campaign.active else None
 
 
 def _help(language: str, world: World) -> Reply:
@@ -203,22 +235,49 @@ def _help(language: str, world: World) -> Reply:
     )
 
 
+def _question_waiting(state: State | None, world: World) -> tuple[Effect, ...]:
+    """The question this phone has yet to answer, asked again; nothing if none waits."""
+    campaign = None if state is None else world.catalog.by_slug(state.campaign)
+    if state is not None and campaign is not None and campaign.active:
+        return _ask_again(state, campaign, world).effects
+    if state is None and world.pending_signup is not None:
+        return (Reply(world.pending_signup.disclosure),)
+    return ()
+
+
+def _who_we_are(state: State, campaign: CampaignScript, world: World) -> Turn:
+    """Answer "who is this?": who texts and why, then the question again, no miss counted."""
+    organization = world.catalog.organization
+    text = organization.say(
+        state.language,
+        "who_we_are",
+        organization=organization.name,
+        support_contact=organization.support_contact,
+        keyword=campaign.keyword_in(state.language),
+    )
+    turn = _ask_again(state, campaign, world)
+    return Turn(turn.state, (Reply(text), *turn.effects))
+
+
 def _switch_language(state: State | None, language: str, world: World) -> Turn:
     remember = RememberLanguage(language)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None:
         turn = _menu(world.catalog, language)
         return Turn(turn.state, (remember, *turn.effects))
-    state = replace(state, language=language)
-    if state.stage is Stage.ASKING_NAME:
-        turn = Turn(state, (Reply(campaign.say(language, "intro")),))
-    elif state.stage is Stage.ASKING_ZIP:
-        text = campaign.say(language, "ask_zip", first_name=first_name(state.name or ""))
-        turn = Turn(state, (Reply(text),))
-    else:
-        returning = state.name == world.supporter.name and state.place == world.supporter.place
-        turn = _ask_consent(state, campaign, world, returning=returning)
+    turn = _ask_again(replace(state, language=language), campaign, world)
     return Turn(turn.state, (remember, *turn.effects))
+
+
+def _ask_again(state: State, campaign: CampaignScript, world: World) -> Turn:
+    """Ask the question the conversation waits on, in its language, as first asked."""
+    if state.stage is Stage.ASKING_NAME:
+        return Turn(state, (Reply(campaign.say(state.language, "intro")),))
+    if state.stage is Stage.ASKING_ZIP:
+        name = first_name(state.name or "")
+        return Turn(state, (Reply(campaign.say(state.language, "ask_zip", first_name=name)),))
+    returning = state.name == world.supporter.name and state.place == world.supporter.place
+    return _ask_consent(state, campaign, world, returning=returning)
 
 
 def _start(
@@ -354,6 +413,15 @@ def _on_signup_answer(inbound: Inbound, pending: PendingSignup, world: World) ->
     if campaign is None or not campaign.active:
         return _menu(world.catalog, pending.language)
     language = pending.language
+    if is_who_question(inbound.body):
+        organization = world.catalog.organization
+        who = organization.say(
+            language,
+            "who_we_are_signup",
+            organization=organization.name,
+            support_contact=organization.support_contact,
+        )
+        return Turn(None, (Reply(who), Reply(pending.disclosure)))
     answer = parse_yes_no(inbound.body)
     if answer is None:
         return Turn(None, (Reply(campaign.say(language, "consent_again")),))

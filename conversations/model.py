@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Protocol
+
+from conversations.gsm import render
+from conversations.revocation import cause_words
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,17 @@ class CampaignScript:
     # Message kind (e.g. "confirmation") -> an approved WhatsApp template's Content SID, used
     # when the person last wrote more than 24 hours ago and free-form text is not allowed.
     whatsapp_templates: Mapping[str, str] = field(default_factory=dict)
+    # Words of the cause its texts do not use, so "stop the surveillance" reads as support.
+    more_cause_words: tuple[str, ...] = ()
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
+
+    @cached_property
+    def cause(self) -> frozenset[str]:
+        """The words that name this campaign's cause: "stop <them>" is no request to us."""
+        calls = [m["menu_call"] for m in self.messages.values() if "menu_call" in m]
+        return cause_words([self.title, *self.demands, *calls, *self.more_cause_words])
 
     @property
     def keyword(self) -> str:
@@ -59,7 +71,7 @@ def _render(
     catalog: Mapping[str, Mapping[str, str]], language: str, key: str, values: Mapping[str, object]
 ) -> str:
     templates = catalog.get(language) or catalog["en"]
-    return templates[key].format_map(values)
+    return render(templates[key], values)
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,11 @@ class Catalog:
     @property
     def active(self) -> tuple[CampaignScript, ...]:
         return tuple(c for c in self.campaigns if c.active)
+
+    @cached_property
+    def cause(self) -> frozenset[str]:
+        """The cause words of every open campaign: a text to the number may speak of any."""
+        return frozenset().union(*(c.cause for c in self.active))
 
     def by_slug(self, slug: str) -> CampaignScript | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
@@ -260,6 +277,8 @@ class RecordOptOut:
     """The supporter asked to stop: record it, and send them nothing more."""
 
     language: str = "en"
+    # "Wrong number": the phone changed hands, so what we know of it is someone else's.
+    reassigned: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,49 @@ YES_WORDS = frozenset(
         "si", "sí", "claro", "de acuerdo", "estoy de acuerdo", "vale", "acepto",
         "por supuesto", "claro que si", "claro que sí", "esta bien", "está bien",
         "quiero firmar", "si quiero", "sí quiero", "i want to sign", "firmo",
+        "sure thing", "count me in", "i'm in", "im in", "for sure", "let's do it",
+        "lets do it", "do it", "go ahead", "totally", "yas", "yass", "yesss", "yessir", "agreed",
+        "i do", "i will", "i'll sign", "ill sign", "i'd love to", "happy to", "gladly", "add me",
+        "put me down", "sign me", "i consent", "affirmative", "cuenta conmigo", "con gusto",
+        "dale", "obvio", "claro que quiero", "apúntame", "apuntame", "anótame", "anotame", "va",
     }
 )  # fmt: skip
 NO_WORDS = frozenset(
-    {"no", "n", "nope", "nah", "not now", "not interested", "ahora no", "no quiero"}
-)
+    {
+        "no", "n", "nope", "nah", "not now", "not interested", "ahora no", "no quiero",
+        "i'll pass", "ill pass", "pass", "no way", "not for me", "mejor no", "paso",
+        "todavía no", "todavia no", "aún no", "aun no", "no por ahora",
+    }
+)  # fmt: skip
 # Politeness that may surround an answer ("yes please", "no thank you") without changing it.
 COURTESY_WORDS = frozenset(
     {"please", "pls", "plz", "thanks", "thank you", "thx", "ty", "gracias", "por favor"}
 )
+# Words that may come with a yes and leave it a yes: "yes I'll sign it!", "sí, claro que sí".
+# Anything else makes the answer unclear and it is asked again: a missed yes costs a re-ask, a
+# false one a signature nobody agreed to.
+AFFIRMING_WORDS = frozenset(
+    {
+        "i", "i'll", "ill", "i'd", "id", "i'm", "im", "will", "want", "wanna", "would", "love",
+        "like", "to", "sign", "it", "this", "that", "the", "petition", "letter", "me", "up",
+        "in", "so", "much", "for", "doing", "happy", "glad", "be", "and", "great", "good",
+        "cool", "awesome", "perfect", "lol", "haha", "yo", "definitely", "totally", "course",
+        "of", "absolutely", "100", "all", "way", "hell", "heck", "ready", "oh", "ok", "okay",
+        "sure", "thing", "quiero", "firmar", "la", "carta", "que", "con", "gusto", "lo", "hago",
+        "tambien", "claro", "obvio", "esta", "bien", "por", "supuesto", "count", "add", "name",
+        "my", "you", "a", "u", "yes", "yeah", "yep", "si", "ya", "work", "job", "go", "on",
+        "ahead", "now", "firmo", "acepto", "mi", "nombre", "adelante", "listo", "lista",
+    }
+)  # fmt: skip
+# Any of these takes a yes back or puts it off: "yes... no wait", "yes but not now".
+UNSAYING_WORDS = frozenset(
+    {
+        "no", "n", "not", "nope", "nah", "don't", "dont", "never", "wait", "later", "maybe",
+        "idk", "unsure", "hmm", "hmmm", "but", "scam", "spam", "fake", "if", "unless",
+        "can't", "cant", "won't", "wont", "nunca", "quizas", "quiza", "tal", "espera", "pero",
+        "despues", "luego", "si no",
+    }
+)  # fmt: skip
 YES_EMOJI = frozenset({"👍", "👌", "✅", "✔", "✓", "☑", "🆗"})
 NO_EMOJI = frozenset({"👎", "❌"})
 
@@ -84,6 +118,14 @@ def normalize_word(text: str) -> str:
             break
         end = base
     return " ".join(folded[start:end].split())
+
+
+def plain(text: str) -> str:
+    """Casefold, drop accents and unify apostrophes: how loose words are compared."""
+    # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
 
 
 def _is_edge(char: str) -> bool:
@@ -233,19 +275,21 @@ _ANSWER_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
 def parse_yes_no(text: str) -> bool | None:
     """Return True for a yes, False for a no, and None for anything else."""
     folded = _EMOJI_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
-    words = [token.strip("'’") for token in _ANSWER_TOKEN.findall(folded)]
+    if "?" in folded or "¿" in folded:
+        return None  # a question is no answer: "yes?", "is this a scam?"
+    words = [token.strip("'") for token in _ANSWER_TOKEN.findall(plain(folded))]
     votes = {char in YES_EMOJI for char in folded if char in YES_EMOJI or char in NO_EMOJI}
-    if _says(words, YES_WORDS):
+    if UNSAYING_WORDS.isdisjoint(words) and _says(words, _YES, _AFFIRMING):
         votes.add(True)
-    elif _says(words, NO_WORDS):
+    elif _says(words, _NO, _COURTESY):
         votes.add(False)
-    elif _says(words, frozenset()) is None:
+    elif _says(words, frozenset(), _COURTESY) is None:
         return None  # a word that is neither an answer nor politeness: "maybe", "yesterday"
     return votes.pop() if len(votes) == 1 else None
 
 
-def _says(words: list[str], answers: frozenset[str]) -> bool | None:
-    # Whether the words split wholly into answers and courtesies (None if they don't), and
+def _says(words: list[str], answers: frozenset[str], fillers: frozenset[str]) -> bool | None:
+    # Whether the words split wholly into answers and fillers (None if they don't), and
     # whether at least one piece was an answer: "yes i agree", "no thank you".
     reached: list[bool | None] = [False] + [None] * len(words)
     for start in range(len(words)):
@@ -255,9 +299,17 @@ def _says(words: list[str], answers: frozenset[str]) -> bool | None:
             phrase = " ".join(words[start:stop])
             if phrase in answers:
                 reached[stop] = True
-            elif phrase in COURTESY_WORDS and not reached[stop]:
+            elif phrase in fillers and not reached[stop]:
                 reached[stop] = reached[start]
     return reached[-1]
+
+
+def _plain_set(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(plain(word) for word in words)
+
+
+_YES, _NO, _COURTESY = _plain_set(YES_WORDS), _plain_set(NO_WORDS), _plain_set(COURTESY_WORDS)
+_AFFIRMING = _COURTESY | _plain_set(AFFIRMING_WORDS)
 
 
 # Words around a command that leave it a command: "stop please", "stop it now", "ya basta".
@@ -276,86 +328,6 @@ def _command(text: str) -> str:
     return " ".join(_FILLERS.sub(" ", padded).split())
 
 
-_TEXTS = r"(?:text messages?|texts?|txts?|messages?|msgs?|sms|spam)"
-_ENGLISH_NEGATIONS = frozenset(
-    {
-        "don't", "dont", "not", "never", "can't", "cant", "cannot", "won't", "wont",
-        "didn't", "didnt", "shouldn't", "wouldn't", "couldn't", "doesn't", "doesnt", "mustn't",
-    }
-)  # fmt: skip
-_SPANISH_NEGATIONS = frozenset({"no", "nunca", "jamas", "tampoco"})
-_ENGLISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:stop|quit|cease) (?:texting|txting|messaging|msging|spamming)\b",
-        r"\b(?:stop|quit|cease) (?:contacting|bothering|calling|emailing|writing(?: to)?|sending"
-        r"(?: (?:texts|messages) to)?) (?:me|us|this number|my (?:phone|number))\b",
-        r"\b(?:stop|quit|cease|end) (?:sending |getting |receiving )?(?:me |us )?"
-        rf"(?:(?:these|the|your|all|all the|all these|this|those|any) )?{_TEXTS}\b",
-        r"\b(?:remove|unsubscribe|delete|drop|erase) (?:me|us|my (?:phone |cell )?"
-        r"(?:number|info|information|name|contact))\b",
-        r"\btake (?:me|us|my (?:phone |cell )?(?:number|name|info)) off\b",
-        r"\bopt (?:me|us) out\b",
-        r"\bunsubscribe\b",
-        r"\b(?:i|i'd|id|i'm|im|we|we'd)(?: [\w']+){0,3} opt[ -]?out\b",
-        r"\bcancel (?:my|the|this) subscription\b",
-        r"\bleave (?:me|us) alone\b",
-    )
-)
-_ENGLISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:do not|don't|dont|never) (?:ever )?(?:text|txt|message|msg|contact|call|email|sms"
-        r"|bother|spam|write(?: to)?) (?:me|us|this number)\b",
-        rf"\bno more (?:{_TEXTS}|texting|messaging)\b",
-        r"\b(?:don't|do not|dont|no longer) (?:want|wish|need)(?: to (?:get|receive))?"
-        rf"(?: (?:any|these|your|the|more|further|anymore))* {_TEXTS}\b",
-    )
-)
-_SPANISH_STOP_REQUESTS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\b(?:darme|dame|denme|deme|dar|darse|me doy|me den) de baja\b",
-        r"\b(?:dejen|deja|deje|dejar|dejad|paren|para|pare|parar) de (?:escribir|mandar|enviar"
-        r"|contactar|molestar|textear|llamar)(?:me|nos)?\b",
-        r"\b(?:saca|saque|saquen|quita|quite|quiten|borra|borre|borren|elimina|elimine|eliminen)"
-        r"(?:me|nos)\b",
-        r"\b(?:sacar|quitar|borrar|eliminar)(?:me|nos)\b",
-        r"\bcancel(?:ar|en|a|e)? (?:mi |la |su )?(?:suscripcion|subscripcion)\b",
-    )
-)
-_SPANISH_REFUSALS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"\bno me (?:escriban|escribas|escriba|manden|mandes|mande|envien|envies|envie"
-        r"|contacten|contactes|contacte|molesten|molestes|moleste|textees|texteen|llamen)\b",
-        r"\bno (?:quiero|quiere|queremos|deseo|deseamos)(?: recibir)?"
-        r"(?: (?:mas|ningun|ningunos|sus|estos|los|tus|otros))* (?:mensajes?|textos?|sms|msjs)\b",
-        r"\bno mas (?:mensajes|textos|sms|msjs)\b",
-    )
-)
-# Each family with the words that, just before a match, turn it into its opposite.
-_STOP_REQUESTS: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = (
-    (_ENGLISH_STOP_REQUESTS, _ENGLISH_NEGATIONS),
-    (_ENGLISH_REFUSALS, frozenset()),
-    (_SPANISH_STOP_REQUESTS, _SPANISH_NEGATIONS),
-    (_SPANISH_REFUSALS, frozenset()),
-)
-
-
-def is_opt_out(text: str) -> bool:
-    """Tell whether a message asks to stop all messages, by keyword or in a sentence."""
-    if _command(text) in OPT_OUT_KEYWORDS:
-        return True
-    plain = _plain(text)
-    return any(
-        not _negated(plain[: found.start()], negations)
-        for patterns, negations in _STOP_REQUESTS
-        for pattern in patterns
-        for found in pattern.finditer(plain)
-    )
-
-
 def is_opt_in(text: str) -> bool:
     """Tell whether a message is a keyword asking to resume messages."""
     return _command(text) in OPT_IN_KEYWORDS
@@ -366,18 +338,18 @@ def is_help(text: str) -> bool:
     return _command(text) in HELP_KEYWORDS
 
 
-def _plain(text: str) -> str:
-    # Casefolded, without accents, with one kind of apostrophe: people type "mas" for "más".
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub("[’‘ʼ`]", "'", bare).split())
+_WHO = re.compile(
+    r"\b(?:who(?:'s| is| are| r)? (?:this|you|u|dis|texting)|who dis|whos this"
+    r"|what(?:'s| is)? (?:this|dis)|whats this|is this (?:a )?(?:scam|real|legit|spam)"
+    r"|how did (?:you|u|y'all) get (?:my|this) (?:number|#)|who gave (?:you|u) my number"
+    r"|quien(?:es)? (?:es|eres|son|habla|me escribe)|que es esto"
+    r"|de donde (?:sacaron|tienen|obtuvieron|sacan) mi numero|es (?:una )?estafa)\b"
+)
 
 
-def _negated(before: str, negations: frozenset[str]) -> bool:
-    # "don't stop texting me" and "no dejen de escribirme" are the opposite of a stop request;
-    # a comma or full stop ends the negation ("no, stop texting me").
-    clause = re.split(r"[.,;:!?¡¿]", before)[-1]
-    return any(word in negations for word in clause.split()[-2:])
+def is_who_question(text: str) -> bool:
+    """Tell whether a message asks who is texting, or what this is ("is this a scam?")."""
+    return _WHO.search(plain(text)) is not None
 
 
 def looks_spanish(text: str) -> bool:
@@ -386,8 +358,7 @@ def looks_spanish(text: str) -> bool:
     folded = normalize_word(text)
     if "¿" in text or "¡" in text or folded in ("si", "sí") or re.search(r"\bsí\b|^soy\b", folded):
         return True
-    plain = re.sub(r"[^\w ]", " ", _plain(text))
-    words = plain.split()
+    words = re.sub(r"[^\w ]", " ", plain(text)).split()
     pairs = {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
     return not SPANISH_HINT_WORDS.isdisjoint({*words, *pairs})
 

@@ -70,6 +70,10 @@ class Supporter(Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="en")
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Someone texted "wrong number": the phone changed hands, and the name and ZIP above are
+    # the last owner's (kept for the signatures they gave), never used to greet the new one.
+    # Cleared when the new owner gives their own.
+    reassigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Texts cannot reach this phone (landline, invalid, unreachable); WhatsApp may still.
     undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(String(64))

@@ -34,6 +34,7 @@ _SUPPORTER_FACTS = (
         SUPPORTERS.c.time_zone,
         SUPPORTERS.c.language,
         SUPPORTERS.c.opted_out_at,
+        SUPPORTERS.c.reassigned_at,
         CAMPAIGNS.c.slug,
     )
     .outerjoin(SIGNATURES, SIGNATURES.c.supporter_id == SUPPORTERS.c.id)
@@ -49,6 +50,11 @@ def supporter_facts(session: Session, phone: str) -> SupporterFacts:
     if not rows:
         return SupporterFacts()
     supporter = rows[0]
+    if supporter.reassigned_at is not None:
+        # A new owner: what we know of the phone is the last one's.
+        return SupporterFacts(
+            language=supporter.language, opted_out=supporter.opted_out_at is not None
+        )
     signed = {row.slug for row in rows if row.slug is not None}
     place = None
     if supporter.zip_code and supporter.city and supporter.state and supporter.time_zone:
@@ -86,6 +92,7 @@ def save_profile(session: Session, phone: str, name: str, place: Place, language
         "state": place.state,
         "time_zone": place.time_zone,
         "language": language,
+        "reassigned_at": None,  # the profile is the phone's owner's again
     }
     # created_at and updated_at take their defaults; an update keeps created_at.
     return int(session.execute(_upsert_profile(_dialect(session)), row).scalar_one())
@@ -127,7 +134,8 @@ def _upsert_profile(dialect: str) -> Insert:
     # One upsert, where reading the row first and then inserting or updating it takes three.
     table = cast(Table, Supporter.__table__)
     statement = _insert(dialect)(table)
-    changes = {column: statement.excluded[column] for column in (*_PROFILE, "updated_at")}
+    changed = (*_PROFILE, "reassigned_at", "updated_at")
+    changes = {column: statement.excluded[column] for column in changed}
     upsert = statement.on_conflict_do_update(index_elements=[table.c.phone], set_=changes)
     return cast(Insert, upsert.returning(table.c.id))
 

@@ -58,6 +58,10 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "help": {"organization", "support_contact"},
     "opted_out": {"organization"},
     "opted_in": {"organization"},
+    "wrong_number": {"organization"},
+    "who_we_are": {"organization", "support_contact", "keyword"},
+    "who_we_are_signup": {"organization", "support_contact"},
+    "opted_out_keyword": {"organization", "keyword"},
     # Answers to a volunteer's ADD, and who signed someone up when no volunteer is named.
     "signup_sent": {"first_name", "phone"},
     "signup_already_signed": {"first_name", "phone"},
@@ -140,6 +144,8 @@ def campaign_data(campaign: CampaignScript) -> dict[str, Any]:
     }
     if campaign.whatsapp_templates:
         data["whatsapp_templates"] = dict(campaign.whatsapp_templates)
+    if campaign.more_cause_words:
+        data["cause_words"] = list(campaign.more_cause_words)
     return data
 
 
@@ -218,7 +224,15 @@ def campaign_from_data(data: Mapping[str, Any], where: str) -> CampaignScript:
         messages_per_month=per_month,
         messages=_messages(path, data, CAMPAIGN_MESSAGES),
         whatsapp_templates=_whatsapp_templates(path, data),
+        more_cause_words=_cause_words(path, data),
     )
+
+
+def _cause_words(path: str | Path, data: Mapping[str, Any]) -> tuple[str, ...]:
+    words = data.get("cause_words") or []
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise CampaignFileError(f"{path}: cause_words must be a list of words")
+    return tuple(words)
 
 
 def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:

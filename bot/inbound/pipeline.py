@@ -41,7 +41,8 @@ from conversations import (
     World,
     step,
 )
-from conversations.parsing import is_add, is_opt_out, normalize_word
+from conversations.parsing import is_add, normalize_word
+from conversations.revocation import revocation
 from store.models import MESSAGES, ConsentEvent, Message
 from store.records import (
     insert_ignoring_duplicates,
@@ -246,7 +247,7 @@ def _step(
 def _may_answer_a_signup(catalog: Catalog, state: State | None, text: InboundText) -> bool:
     # The engine reads a sign-up awaiting YES with no conversation open (or one whose campaign
     # closed), and ends it on a stop request: spare texts mid-conversation the look-up.
-    if state is None or text.carrier_keyword == "STOP" or is_opt_out(text.body):
+    if state is None or text.carrier_keyword == "STOP" or revocation(text.body):
         return True
     campaign = catalog.by_slug(state.campaign)
     return campaign is None or not campaign.active
@@ -351,6 +352,8 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
     stopping = isinstance(effect, RecordOptOut)
     supporter.opted_out_at = now if stopping else None
     supporter.language = effect.language
+    if isinstance(effect, RecordOptOut) and effect.reassigned:
+        supporter.reassigned_at = now
     session.flush()
     session.add(
         ConsentEvent(

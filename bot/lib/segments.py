@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
+from conversations.gsm import GSM_BASIC, GSM_EXTENSION
+
 GSM_7, UCS_2 = "GSM-7", "UCS-2"
 # (units in a single message, units per segment of a longer one)
 LIMITS = {GSM_7: (160, 153), UCS_2: (70, 67)}

@@ -17,6 +17,7 @@ A transcript is a text file in ``transcripts/``:
     = no reply                            (the turn sends nothing back)
     = over                                (the conversation has ended)
     = opted out                           (the turn records an opt-out)
+    = wrong number                        (the opt-out says the phone changed hands)
     = opted in                            (the turn records an opt-back-in)
     = not opted out                       (the turn records no opt-out)
     = source atlanta-rally                (the signature is attributed to that event, or "channel")
@@ -155,8 +156,8 @@ def _check(run: Run, expectation: str, where: str) -> None:
     elif expectation in ("= opted out", "= opted in"):
         wanted = RecordOptOut if expectation == "= opted out" else RecordOptIn
         assert any(isinstance(e, wanted) for e in turn.effects), f"{where}: {turn.effects!r}"
-        # Follow the database: the next text comes from a phone in that state.
-        run.supporter = replace(run.supporter, opted_out=wanted is RecordOptOut)
+    elif expectation == "= wrong number":
+        assert any(isinstance(e, RecordOptOut) and e.reassigned for e in turn.effects), where
     elif expectation == "= not opted out":
         assert not any(isinstance(e, RecordOptOut) for e in turn.effects), where
     elif expectation == "= nothing signed":
@@ -194,6 +195,18 @@ def _check(run: Run, expectation: str, where: str) -> None:
         raise ValueError(f"{where}: cannot read {expectation!r}")
 
 
+def _follow_the_database(run: Run) -> None:
+    """Apply the turn's opt-outs and opt-ins: the next text comes from a phone in that state."""
+    assert run.turn is not None
+    for effect in run.turn.effects:
+        if isinstance(effect, RecordOptOut):
+            run.supporter = replace(run.supporter, opted_out=True)
+            if effect.reassigned:  # as the database forgets a wrong number's profile
+                run.supporter = replace(run.supporter, name=None, place=None, signed=frozenset())
+        elif isinstance(effect, RecordOptIn):
+            run.supporter = replace(run.supporter, opted_out=False)
+
+
 def play(path: Path) -> None:
     run = Run()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -215,6 +228,7 @@ def play(path: Path) -> None:
             )
             run.turn = step(run.state, Inbound(line[2:]), world)
             run.state = run.turn.state
+            _follow_the_database(run)
         else:
             _check(run, line, where)
 

@@ -90,7 +90,7 @@ def test_several_events_share_one_campaign_and_keep_their_own_signers(
 def test_a_supporter_who_chose_spanish_hears_the_event_keyword_in_spanish(phone, runner) -> None:
     assert create(runner).exit_code == 0
     phone.text("ESPAÑOL")
-    assert "¿Cuál es tu nombre completo?" in phone.text("FACESATL")[0]
+    assert "¿Tu nombre completo?" in phone.text("FACESATL")[0]
 
 
 def test_anyone_else_hears_it_in_english(phone, runner) -> None:

@@ -163,7 +163,7 @@ def test_excel_sheets_with_a_bom_semicolons_and_lost_leading_zeros_are_read(rall
 def test_a_sheet_with_a_spanish_speaker_asks_them_in_spanish(rally, svc) -> None:
     text = "name,phone,zip,consent,language\nAna López,404-555-0125,30303,sí,Español\n"
     import_signups(svc, text, "atlanta-rally")
-    assert _request(svc, "+14045550125").startswith("Una persona voluntaria te inscribió")
+    assert _request(svc, "+14045550125").startswith("Una persona voluntaria te dio de alta en")
 
 
 @pytest.mark.parametrize(

@@ -99,9 +99,15 @@ def test_a_volunteer_adds_someone_by_text_and_they_are_asked_to_confirm(
 def test_no_yes_no_signature(maria, jane, run_jobs, svc) -> None:
     maria.text("ADD 404-555-0123 Jane Doe 30303")
     run_jobs()
-    assert jane.text("who is this?") == [
+    assert jane.text("maybe later") == [
         "Please reply YES to sign the letter, or NO if you'd rather not."
     ]
+    # "Who is this?" is told who texts and why, then asked again: never signed either.
+    who, request = jane.text("who is this?")
+    assert who.startswith("This is Civil Rights Text Team's petition line: a volunteer entered")
+    assert request.startswith("Maria signed you up at") and request.endswith(
+        "Reply YES to confirm."
+    )
     run_jobs()
     assert signatures(svc) == 0
     assert [s.status for s in signups(svc)] == ["awaiting_yes"]
@@ -253,8 +259,8 @@ def test_a_spanish_speaker_is_asked_in_spanish(maria, jane, run_jobs, svc) -> No
     maria.text("ADD 404-555-0123 Ana López 30303")
     run_jobs()
     request = jane.texts_received()[-1]
-    assert request.startswith("Maria te inscribió en the Atlanta rally:")
-    assert "SÍ para confirmar." in request
+    assert request.startswith("Maria te dio de alta en the Atlanta rally:")
+    assert "SI para confirmar." in request
     assert jane.text("sí") == []
     run_jobs()
     assert signatures(svc) == 1

@@ -52,7 +52,13 @@ def test_stop_mid_conversation_opts_out_and_is_recorded(phone, svc) -> None:
 
 def test_an_opted_out_phone_gets_nothing_until_it_opts_back_in(phone, svc) -> None:
     phone.text("STOP")
-    assert phone.text("FACES") == []
+    assert phone.text("hello?") == []
+    assert phone.text("ok thanks") == []
+    # A keyword asks to sign: it is told the way back in, and nothing else happens.
+    assert phone.text("FACES") == [
+        "You opted out of texts from Civil Rights Text Team. To sign, reply START, then text "
+        "FACES again."
+    ]
     assert "You're subscribed again" in phone.text("START")[0]
     assert "What's your full name?" in phone.text("FACES")[0]
     assert [kind for kind, _ in events(svc)] == ["opt_out", "opt_back_in"]
@@ -307,3 +313,51 @@ def test_a_spanish_signer_gets_the_confirmation_in_spanish(phone, twilio, svc, r
     (sent,) = twilio.messages
     assert "Ana" in sent.body and "CARAS" in sent.body and "FACES" not in sent.body
     assert supporter(svc).language == "es"
+
+
+def test_a_second_stop_gets_no_second_confirmation(phone, svc) -> None:
+    assert "You're unsubscribed" in phone.text("STOP")[0]
+    assert phone.text("STOP") == []
+    assert phone.text("stop texting me!") == []
+    assert [kind for kind, _ in events(svc)] == ["opt_out"]
+
+
+def test_only_a_clear_opt_in_resubscribes_on_sms_and_whatsapp(phone, client, twilio, svc) -> None:
+    phone.text("STOP")
+    for body in ("ok", "k", "👍", "sure", "ok thanks", "si"):
+        assert phone.text(body) == []
+    assert supporter(svc).opted_out_at is not None
+    assert "You're subscribed again" in phone.text("Yes!")[0]
+    whatsapp(client, twilio, "STOP", 1)
+    assert whatsapp(client, twilio, "ok", 2) == []
+    assert whatsapp(client, twilio, "👍", 3) == []
+    assert supporter(svc).opted_out_at is not None
+    assert "You're subscribed again" in whatsapp(client, twilio, "START", 4)[0]
+    assert supporter(svc).opted_out_at is None
+
+
+def test_a_wrong_number_opts_out_and_forgets_the_last_owner(phone, svc, run_jobs) -> None:
+    sign(phone)
+    run_jobs()
+    assert phone.text("wrong number") == [
+        "Sorry about that! We've removed this number and Civil Rights Text Team will send it no "
+        "more texts. Reply START if you ever want them."
+    ]
+    assert supporter(svc).opted_out_at is not None
+    assert supporter(svc).reassigned_at is not None
+    phone.text("START")
+    # The new owner is neither greeted as Jane nor told they signed: they start fresh.
+    assert "What's your full name?" in phone.text("FACES")[0]
+    assert phone.text("Ana Ruiz") == ["Thanks, Ana! What's your 5-digit ZIP code?"]
+    (consent,) = phone.text("30303")
+    assert "will add Ana Ruiz (Atlanta, GA)" in consent
+    # Jane's signature keeps her name until the new owner gives theirs.
+    assert supporter(svc).name == "Jane Doe"
+
+
+def test_a_spanish_wrong_number_is_confirmed_in_spanish_and_forgets_the_name(phone, svc) -> None:
+    for body in ("FACES", "Jane Doe"):
+        phone.text(body)
+    (reply,) = phone.text("número equivocado")
+    assert reply.startswith("¡Disculpa! Quitamos este número")
+    assert supporter(svc).reassigned_at is not None and supporter(svc).language == "es"
