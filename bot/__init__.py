@@ -23,6 +23,7 @@ from bot import (
     webhooks,
 )
 from bot.config import load_settings
+from bot.integrations import cli as integrations_cli
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not settings.production:
         app.register_blueprint(simulator.bp)
     cli.init_app(app)
+    integrations_cli.init_app(app)
 
     @app.context_processor
     def organization() -> dict[str, str]:

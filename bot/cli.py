@@ -22,6 +22,7 @@ from bot.campaigns import (
 from bot.chat import chat
 from bot.database import upgrade
 from bot.exports import COMMAND_COLUMNS, command_row, signer_rows
+from bot.integrations.pump import pump
 from bot.services import services
 from bot.users import users
 from store.models import Campaign, ConsentEvent, Message, iso_utc
@@ -170,9 +171,11 @@ def recover() -> None:
     svc = services()
     answered = drain_spool(svc)
     found = requeue_unfinished(svc)
+    pumped = pump(svc)
     click.echo(
         f"answered {answered} spooled text(s); requeued {found.signatures} signature(s), "
-        f"{found.messages} message(s) and {found.texts} stored text(s)"
+        f"{found.messages} message(s) and {found.texts} stored text(s); queued "
+        f"{pumped.deliveries} webhook delivery(ies) and {pumped.syncs} Action Network sync(s)"
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.broadcasts import recent_broadcast
 from bot.database import once_more_if_dropped
 from bot.events import event_keyword
+from bot.integrations import outbox, payloads
 from bot.phone_turns import OverBudget, PhoneTurn
 from bot.services import Services
 from bot.signups import PHONES, confirm_signup, end_signup, pending_signup, sign_up_by_text
@@ -338,6 +339,10 @@ def _file_broadcast_reply(
         .where(Message.sid == text.sid, Message.direction == "in")
         .values(broadcast_id=answered[0])
     )
+    payload = payloads.broadcast_reply(
+        answered[0], effect.campaign, text.phone, text.body, text.received_at
+    )
+    outbox.record(session, outbox.BROADCAST_REPLY, payload, text.received_at)
 
 
 def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn) -> None:
@@ -358,6 +363,8 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
             created_at=now,
         )
     )
+    kind = outbox.SUPPORTER_OPTED_OUT if stopping else outbox.SUPPORTER_OPTED_IN
+    outbox.record(session, kind, payloads.opt(text.phone, now, text.channel, "keyword"), now)
 
 
 def _store_replies(

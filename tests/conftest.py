@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fake_action_network import FakeActionNetwork
 from fake_twilio import FakeTwilio
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -18,6 +19,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from twilio_signing import signed_headers
+from webhook_receiver import WebhookReceiver
 
 from bot import create_app
 from bot.database import upgrade
@@ -62,6 +64,34 @@ def twilio(fake_twilio: FakeTwilio) -> Iterator[FakeTwilio]:
     fake_twilio.reset()
     yield fake_twilio
     fake_twilio.reset()
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def receiver(webhook_receiver: WebhookReceiver) -> Iterator[WebhookReceiver]:
+    """A local server that webhooks are sent to, emptied for this test."""
+    webhook_receiver.reset()
+    yield webhook_receiver
+    webhook_receiver.reset()
+
+
+@pytest.fixture(scope="session")
+def fake_action_network() -> Iterator[FakeActionNetwork]:
+    with FakeActionNetwork() as fake:
+        yield fake
+
+
+@pytest.fixture
+def action_network(fake_action_network: FakeActionNetwork) -> Iterator[FakeActionNetwork]:
+    """The fake Action Network, emptied for this test; the app needs its key and URL set."""
+    fake_action_network.reset()
+    yield fake_action_network
+    fake_action_network.reset()
 
 
 def _empty(database_url: str) -> None:

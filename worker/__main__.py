@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from bot import create_app
+from bot.integrations.pump import pump
 from bot.services import Services, services
 from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
@@ -53,7 +54,8 @@ def lower_priority(niceness: int) -> None:
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
-    """Drain the spool every second, and requeue unfinished work every RECOVERY_INTERVAL."""
+    """Drain the spool and hand events to integrations every second, and requeue
+    unfinished work every RECOVERY_INTERVAL."""
     interval = app_services.settings.recovery_interval
     ticks = 0
     while not stop.is_set():
@@ -66,6 +68,10 @@ def sweep_forever(app_services: Services, stop: threading.Event) -> None:
                 log.warning("answered %s spooled text(s)", drain_spool(app_services))
         except Exception:  # a sweep that fails (database still away) must not stop the next
             log.exception("recovery sweep failed")
+        try:
+            pump(app_services)
+        except Exception:  # nor may integrations' trouble stop the texts' sweep
+            log.exception("handing events to integrations failed")
         ticks += 1
         stop.wait(1)
 

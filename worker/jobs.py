@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import personalize
 from bot.database import once_more_if_dropped
+from bot.integrations import outbox, payloads
 from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
 from bot.services import Services, services
@@ -98,19 +99,21 @@ def _sign(svc: Services, consent_event_id: int) -> int | None:
         )
         session.add(confirmation)
         session.flush()
-        session.add(
-            Signature(
-                campaign_id=event.campaign_id,
-                supporter_id=event.supporter_id,
-                consent_event_id=event.id,
-                number=number.signature_count,
-                signed_at=event.created_at,
-                source=event.source or event.channel,
-                consent_text=event.disclosure or "",
-                message_sid=event.message_sid,
-                confirmation_id=confirmation.id,
-            )
+        signature = Signature(
+            campaign_id=event.campaign_id,
+            supporter_id=event.supporter_id,
+            consent_event_id=event.id,
+            number=number.signature_count,
+            signed_at=event.created_at,
+            source=event.source or event.channel,
+            consent_text=event.disclosure or "",
+            message_sid=event.message_sid,
+            confirmation_id=confirmation.id,
         )
+        session.add(signature)
+        session.flush()
+        payload = payloads.signature_created(signature, supporter, number.slug)
+        outbox.record(session, outbox.SIGNATURE_CREATED, payload, svc.clock())
         return confirmation.id
 
 
