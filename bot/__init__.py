@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from bot import (
+    api,
     auth,
     broadcast_pages,
     campaign_editor,
@@ -24,6 +25,7 @@ from bot import (
 )
 from bot.config import load_settings
 from bot.integrations import cli as integrations_cli
+from bot.integrations import pages as integration_pages
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -53,6 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(simulator.bp)
     cli.init_app(app)
     integrations_cli.init_app(app)
+    api.init_app(app, settings, auth.csrf)
+    app.register_blueprint(integration_pages.bp)
 
     @app.context_processor
     def organization() -> dict[str, str]:
