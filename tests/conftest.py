@@ -195,6 +195,30 @@ def phone(client: FlaskClient, twilio: FakeTwilio) -> Phone:
 
 
 @pytest.fixture
+def run_integrations(svc: Services, run_jobs: Any) -> Any:
+    """Do what the worker's sweep and then its jobs do: hand new events on, send what is due."""
+    from bot.integrations.pump import pump
+
+    def run() -> None:
+        pump(svc)
+        run_jobs()
+
+    return run
+
+
+@pytest.fixture
+def later(svc: Services) -> Any:
+    """Move the app's clock on by some seconds, as if that time had passed."""
+    from datetime import timedelta
+
+    def move(seconds: float) -> None:
+        now = svc.clock()
+        svc.clock = lambda: now + timedelta(seconds=seconds)
+
+    return move
+
+
+@pytest.fixture
 def run_jobs(svc: Services) -> Any:
     """Run every queued job to the end, in this process, as a worker would."""
 

@@ -231,6 +231,35 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _list_of(schema: str) -> dict[str, Any]:
+    items = {"$ref": f"#/components/schemas/{schema}"}
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": {"type": "array", "items": items}},
+    }
+
+
+SCHEMAS["CampaignList"] = _list_of("Campaign")
+SCHEMAS["EventList"] = _list_of("Event")
+SCHEMAS["BroadcastSummary"] = {
+    "type": "object",
+    "required": ["id", "campaign", "status", "body_start"],
+    "properties": {
+        "id": {"type": "integer"},
+        "campaign": {"type": "string"},
+        "status": {"type": "string"},
+        "body_start": {"type": "string", "description": "The first 60 characters"},
+    },
+}
+SCHEMAS["BroadcastList"] = _list_of("BroadcastSummary")
+# Every operation needs a token and counts against its limit.
+EVERY_OPERATION = {
+    "401": {"$ref": "#/components/responses/Error"},
+    "429": {"$ref": "#/components/responses/Error"},
+}
+
+
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document; it needs no token."""
@@ -261,7 +290,11 @@ def _document(app_name: str) -> dict[str, Any]:
     for rule in current_app.url_map.iter_rules():
         if rule.endpoint.startswith(f"{bp.name}.") and rule.endpoint != f"{bp.name}.openapi":
             spec.path(view=current_app.view_functions[rule.endpoint], app=current_app)
-    return spec.to_dict()
+    document = spec.to_dict()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].update(EVERY_OPERATION)
+    return document
 
 
 def document() -> dict[str, Any]:

@@ -61,13 +61,7 @@ def campaigns() -> ResponseReturnValue:
           description: The campaigns
           content:
             application/json:
-              schema:
-                type: object
-                required: [data]
-                properties:
-                  data: {type: array, items: {$ref: "#/components/schemas/Campaign"}}
-        401: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
+              schema: {$ref: "#/components/schemas/CampaignList"}
     """
     counts = _counts()
     data = [_campaign(c, counts.get(c.slug, 0)) for c in services().catalog.campaigns]
@@ -88,9 +82,7 @@ def campaign(slug: str) -> ResponseReturnValue:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Campaign"}
-        401: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     found = _campaign_file(slug)
     return jsonify(_campaign(found, _counts().get(slug, 0)))
@@ -133,9 +125,7 @@ def signatures(slug: str) -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/SignaturePage"}
         400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     _campaign_file(slug)
     limit = _limit()
@@ -173,9 +163,7 @@ def supporter(phone: str) -> ResponseReturnValue:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Supporter"}
-        401: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     number = e164(phone)
     if number is None:
@@ -234,10 +222,8 @@ def preview_broadcast() -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/BroadcastPreview"}
         400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
         422: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     draft = _json_object()
     campaign, body = draft.get("campaign"), draft.get("body")
@@ -301,11 +287,9 @@ def send_broadcast() -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/Broadcast"}
         400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
         409: {$ref: "#/components/responses/Error"}
         422: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     token = _json_object().get("preview_token")
     if not isinstance(token, str):
@@ -347,22 +331,7 @@ def list_broadcasts() -> ResponseReturnValue:
           description: The broadcasts
           content:
             application/json:
-              schema:
-                type: object
-                required: [data]
-                properties:
-                  data:
-                    type: array
-                    items:
-                      type: object
-                      required: [id, campaign, status, body_start]
-                      properties:
-                        id: {type: integer}
-                        campaign: {type: string}
-                        status: {type: string}
-                        body_start: {type: string}
-        401: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
+              schema: {$ref: "#/components/schemas/BroadcastList"}
     """
     rows = broadcasts.listing(services())
     data = [{"id": i, "campaign": c, "status": s, "body_start": b} for i, c, s, b in rows]
@@ -383,9 +352,7 @@ def broadcast(broadcast_id: int) -> ResponseReturnValue:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Broadcast"}
-        401: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
     """
     try:
         found = broadcasts.report(services(), broadcast_id)
@@ -405,13 +372,7 @@ def events() -> ResponseReturnValue:
           description: The events
           content:
             application/json:
-              schema:
-                type: object
-                required: [data]
-                properties:
-                  data: {type: array, items: {$ref: "#/components/schemas/Event"}}
-        401: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
+              schema: {$ref: "#/components/schemas/EventList"}
     """
     with services().db() as session:
         rows = list_events(session)

@@ -7,13 +7,11 @@ import re
 from conftest import csrf_token, log_in
 from standardwebhooks import Webhook
 
-from bot.integrations.pump import pump
-
 PAGE = "/admin/integrations/"
 
 
 def test_an_admin_adds_a_webhook_follows_its_deliveries_and_sends_one_again(
-    client, svc, phone, receiver, run_jobs
+    client, svc, phone, receiver, run_jobs, run_integrations
 ) -> None:
     log_in(client, svc, role="admin")
     added = client.post(
@@ -27,8 +25,7 @@ def test_an_admin_adds_a_webhook_follows_its_deliveries_and_sends_one_again(
     secret = re.search(r'<code class="secret">(whsec_[^<]+)</code>', added.get_data(as_text=True))
     assert secret is not None
     phone.text("STOP")
-    pump(svc)
-    run_jobs()
+    run_integrations()
     page = client.get(PAGE).get_data(as_text=True)
     assert secret.group(1) not in page  # shown once
     assert "supporter.opted_out" in page and "delivered" in page

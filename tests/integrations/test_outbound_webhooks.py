@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,29 +40,18 @@ def sign(phone: Phone, run_jobs: Any) -> None:
     run_jobs()  # the signature job
 
 
-def deliver(svc: Any, run_jobs: Any) -> None:
-    """What the worker's sweep and then its jobs do."""
-    pump(svc)
-    run_jobs()
-
-
 def delivery(svc: Any) -> WebhookDelivery:
     with svc.db() as session:
         return session.scalars(select(WebhookDelivery)).one()
 
 
-def later(svc: Any, seconds: float) -> None:
-    now = svc.clock()
-    svc.clock = lambda: now + timedelta(seconds=seconds)
-
-
 def test_a_new_signature_reaches_a_subscriber_signed_as_standard_webhooks_says(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations
 ) -> None:
     secret = subscribe(runner, f"{receiver.url}/hooks", "signature.created")
     assert secret.startswith("whsec_")
     sign(phone, run_jobs)
-    deliver(svc, run_jobs)
+    run_integrations()
     [request] = receiver.received
     assert request.path == "/hooks"
     assert request.headers["content-type"] == "application/json"
@@ -89,18 +77,18 @@ def test_a_new_signature_reaches_a_subscriber_signed_as_standard_webhooks_says(
 
 
 def test_a_signature_made_with_another_secret_does_not_verify(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations
 ) -> None:
     subscribe(runner, receiver.url)
     sign(phone, run_jobs)
-    deliver(svc, run_jobs)
+    run_integrations()
     [request] = receiver.received
     with pytest.raises(Exception, match="No matching signature"):
         Webhook("whsec_" + "A" * 32).verify(request.body, request.headers)
 
 
 def test_texting_stop_sends_only_the_events_asked_for_and_only_from_the_worker(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations
 ) -> None:
     secret = subscribe(runner, receiver.url, "supporter.opted_out")
     phone.text("STOP")
@@ -112,7 +100,7 @@ def test_texting_stop_sends_only_the_events_asked_for_and_only_from_the_worker(
             "supporter.opted_out",
             "supporter.opted_in",
         ]
-    deliver(svc, run_jobs)
+    run_integrations()
     [request] = receiver.received
     event = Webhook(secret).verify(request.body, request.headers)
     assert event["type"] == "supporter.opted_out"
@@ -122,22 +110,22 @@ def test_texting_stop_sends_only_the_events_asked_for_and_only_from_the_worker(
 
 
 def test_a_receiver_that_is_down_gets_the_event_later_with_the_same_id(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations, later
 ) -> None:
     subscribe(runner, receiver.url)
     receiver.fail_next(2, status=503)
     phone.text("STOP")
-    deliver(svc, run_jobs)
+    run_integrations()
     first = delivery(svc)
     assert (first.status, first.attempts, first.response_code) == ("pending", 1, 503)
     assert "HTTP 503" in (first.error or "")
-    deliver(svc, run_jobs)  # not due yet: nothing sent
+    run_integrations()  # not due yet: nothing sent
     assert len(receiver.received) == 1
-    later(svc, BACKOFF[0] + 1)
-    deliver(svc, run_jobs)
+    later(BACKOFF[0] + 1)
+    run_integrations()
     assert len(receiver.received) == 2
-    later(svc, BACKOFF[1] + 1)
-    deliver(svc, run_jobs)
+    later(BACKOFF[1] + 1)
+    run_integrations()
     assert delivery(svc).status == "delivered"
     assert delivery(svc).attempts == 3
     ids = {request.headers["webhook-id"] for request in receiver.received}
@@ -145,17 +133,17 @@ def test_a_receiver_that_is_down_gets_the_event_later_with_the_same_id(
 
 
 def test_after_a_day_of_failures_a_delivery_fails_and_can_be_sent_again(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations, later
 ) -> None:
     subscribe(runner, receiver.url)
     receiver.fail_next(len(BACKOFF) + 1, status=500)
     phone.text("STOP")
-    deliver(svc, run_jobs)
+    run_integrations()
     waited = 0
     for seconds in BACKOFF:
         waited += seconds
-        later(svc, seconds + 1)
-        deliver(svc, run_jobs)
+        later(seconds + 1)
+        run_integrations()
     assert waited >= 24 * 3600
     failed = delivery(svc)
     assert (failed.status, failed.attempts) == ("failed", len(BACKOFF) + 1)
@@ -169,31 +157,33 @@ def test_after_a_day_of_failures_a_delivery_fails_and_can_be_sent_again(
 
 
 def test_a_delivery_whose_job_was_lost_is_queued_again_after_its_lease(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations, later
 ) -> None:
     subscribe(runner, receiver.url)
     phone.text("STOP")
     pump(svc)
     svc.redis.flushdb()  # Redis lost the queued job
     run_jobs()
-    deliver(svc, run_jobs)
+    run_integrations()
     assert receiver.received == []  # leased to the lost job a while yet
-    later(svc, LEASE.total_seconds() + 1)
-    deliver(svc, run_jobs)
+    later(LEASE.total_seconds() + 1)
+    run_integrations()
     assert len(receiver.received) == 1
 
 
-def test_an_unreachable_receiver_is_logged_and_tried_again(svc, phone, runner, run_jobs) -> None:
+def test_an_unreachable_receiver_is_logged_and_tried_again(
+    svc, phone, runner, run_jobs, run_integrations
+) -> None:
     subscribe(runner, "http://127.0.0.1:9/nothing-listens-here")
     phone.text("STOP")
-    deliver(svc, run_jobs)
+    run_integrations()
     down = delivery(svc)
     assert (down.status, down.response_code) == ("pending", None)
     assert "ConnectionError" in (down.error or "")
 
 
 def test_webhooks_are_listed_and_removed_and_a_removed_one_gets_nothing(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations
 ) -> None:
     subscribe(runner, receiver.url, "supporter.opted_out,supporter.opted_in")
     listed = runner.invoke(args=["webhooks", "list"]).output
@@ -203,7 +193,7 @@ def test_webhooks_are_listed_and_removed_and_a_removed_one_gets_nothing(
     assert runner.invoke(args=["webhooks", "remove", receiver.url]).exit_code == 0
     run_jobs()
     phone.text("START")
-    deliver(svc, run_jobs)
+    run_integrations()
     assert receiver.received == []
     assert delivery(svc).status == "canceled"
     assert runner.invoke(args=["webhooks", "list"]).output == ""
@@ -218,7 +208,7 @@ def test_an_unknown_event_or_address_is_refused(runner) -> None:
 
 
 def test_a_reply_to_a_broadcast_and_its_finish_are_sent(
-    svc, phone, runner, receiver, run_jobs
+    svc, phone, runner, receiver, run_jobs, run_integrations
 ) -> None:
     secret = subscribe(runner, receiver.url, "broadcast.reply,broadcast.finished")
     add_signers(svc, [Signer(phone.number)])
@@ -226,7 +216,7 @@ def test_a_reply_to_a_broadcast_and_its_finish_are_sent(
     broadcasts.start(svc, broadcast_id)
     run_jobs()
     phone.text("yes!")
-    deliver(svc, run_jobs)
+    run_integrations()
     events = [Webhook(secret).verify(r.body, r.headers) for r in receiver.received]
     assert [e["type"] for e in events] == ["broadcast.finished", "broadcast.reply"]
     finished, reply = (e["data"] for e in events)
@@ -243,13 +233,15 @@ def test_a_reply_to_a_broadcast_and_its_finish_are_sent(
     }
 
 
-def test_a_canceled_broadcast_is_finished_too(svc, runner, receiver, run_jobs) -> None:
+def test_a_canceled_broadcast_is_finished_too(
+    svc, runner, receiver, run_jobs, run_integrations
+) -> None:
     subscribe(runner, receiver.url, "broadcast.finished")
     add_signers(svc, [Signer("+14045550001")])
     broadcast_id = broadcasts.create(svc, CAMPAIGN, Audience(), "Rally Sat.")
     broadcasts.cancel(svc, broadcast_id)
     run_jobs()
-    deliver(svc, run_jobs)
+    run_integrations()
     [request] = receiver.received
     assert json.loads(request.body)["data"]["status"] == "canceled"
 
