@@ -87,16 +87,6 @@ def disconnect(svc: Services, slug: str) -> None:
         session.delete(row)
 
 
-def petition_for(svc: Services, slug: str) -> str | None:
-    """The Action Network petition the campaign is connected to, if any."""
-    with svc.db() as session:
-        return session.scalar(
-            select(ActionNetworkPetition.petition_id)
-            .join(Campaign, Campaign.id == ActionNetworkPetition.campaign_id)
-            .where(Campaign.slug == slug)
-        )
-
-
 def backfill(svc: Services, slug: str) -> int:
     """Queue every signature of the campaign not yet sent; return how many."""
     with svc.db.begin() as session:

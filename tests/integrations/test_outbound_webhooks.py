@@ -250,3 +250,16 @@ def test_integrations_wait_behind_replies_and_broadcasts(svc) -> None:
     # A worker takes its queues in this order: a slow receiver never delays a text.
     assert list(svc.queues) == ["replies", "broadcasts", "integrations"]
     assert all(isinstance(queue, Queue) for queue in svc.queues.values())
+
+
+def test_a_carrier_opt_out_is_sent_as_an_opt_out(
+    svc, phone, runner, receiver, twilio, run_jobs, run_integrations
+) -> None:
+    secret = subscribe(runner, receiver.url, "supporter.opted_out")
+    twilio.reject_to(phone.number, 21610)  # the confirmation is refused: unsubscribed
+    sign(phone, run_jobs)
+    run_integrations()
+    [request] = receiver.received
+    event = Webhook(secret).verify(request.body, request.headers)
+    assert event["data"]["phone"] == phone.number
+    assert event["data"]["reason"] == "carrier"
