@@ -87,6 +87,17 @@ def disconnect(svc: Services, slug: str) -> None:
         session.delete(row)
 
 
+def connections(svc: Services) -> list[tuple[str, str]]:
+    """Each connected campaign's slug and its petition's id."""
+    with svc.db() as session:
+        rows = session.execute(
+            select(Campaign.slug, ActionNetworkPetition.petition_id)
+            .join(Campaign, Campaign.id == ActionNetworkPetition.campaign_id)
+            .order_by(Campaign.slug)
+        ).all()
+    return [(slug, petition_id) for slug, petition_id in rows]
+
+
 def backfill(svc: Services, slug: str) -> int:
     """Queue every signature of the campaign not yet sent; return how many."""
     with svc.db.begin() as session:

@@ -1,4 +1,5 @@
-"""The admins' integrations page: webhooks (add, remove, the delivery log, send again)."""
+"""The admins' integrations page: webhooks (add, remove, the delivery log, send again) and
+Action Network (connect a campaign, send earlier signers, the sync log, try again)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.auth import role_required
-from bot.integrations import outbox, webhooks
+from bot.integrations import action_network, outbox, webhooks
+from bot.integrations.action_network import ActionNetworkError
 from bot.integrations.webhooks import WebhookError
 from bot.services import services
 
@@ -22,6 +24,10 @@ def _page(secret: tuple[str, str] | None = None, status: int = 200) -> ResponseR
             deliveries=webhooks.log(svc),
             kinds=outbox.KINDS,
             secret=secret,
+            campaigns=svc.catalog.campaigns,
+            connections=action_network.connections(svc),
+            syncs=action_network.log(svc),
+            action_network_key=bool(svc.settings.action_network_api_key),
         ),
         status,
     )
@@ -68,4 +74,55 @@ def resend(delivery_id: int) -> ResponseReturnValue:
         flash(f"Not sent: {error}.", "error")
     else:
         flash(f"Delivery {delivery_id} is queued to go again.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/action-network")
+@role_required("admin")
+def connect() -> ResponseReturnValue:
+    slug = request.form.get("campaign", "")
+    try:
+        action_network.connect(services(), slug, request.form.get("petition_id", ""))
+    except ActionNetworkError as error:
+        flash(f"Not connected: {error}.", "error")
+        return _page(status=400)
+    flash(f"{slug}'s new signatures go to Action Network now.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/action-network/<slug>/backfill")
+@role_required("admin")
+def backfill(slug: str) -> ResponseReturnValue:
+    try:
+        queued = action_network.backfill(services(), slug)
+    except ActionNetworkError as error:
+        flash(f"Not sent: {error}.", "error")
+    else:
+        flash(
+            f"{queued:,} earlier signature(s) of {slug} are queued for Action Network.", "success"
+        )
+    return redirect(url_for(".index"))
+
+
+@bp.post("/action-network/<slug>/disconnect")
+@role_required("admin")
+def disconnect(slug: str) -> ResponseReturnValue:
+    try:
+        action_network.disconnect(services(), slug)
+    except ActionNetworkError as error:
+        flash(f"Not disconnected: {error}.", "error")
+    else:
+        flash(f"{slug} sends nothing more to Action Network.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/syncs/<int:sync_id>/retry")
+@role_required("admin")
+def retry(sync_id: int) -> ResponseReturnValue:
+    try:
+        action_network.send_again(services(), sync_id)
+    except ActionNetworkError as error:
+        flash(f"Not tried: {error}.", "error")
+    else:
+        flash(f"Sync {sync_id} is queued to go again.", "success")
     return redirect(url_for(".index"))
