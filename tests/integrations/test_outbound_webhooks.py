@@ -9,7 +9,7 @@ import pytest
 from conftest import Phone
 from rq import Queue
 from signers import Signer, add_signers
-from sqlalchemy import select
+from sqlalchemy import event, select
 from standardwebhooks import Webhook
 
 from bot import broadcasts
@@ -263,3 +263,33 @@ def test_a_carrier_opt_out_is_sent_as_an_opt_out(
     event = Webhook(secret).verify(request.body, request.headers)
     assert event["data"]["phone"] == phone.number
     assert event["data"]["reason"] == "carrier"
+
+
+def test_a_text_costs_the_same_however_many_tools_listen(
+    svc, client, twilio, runner, receiver
+) -> None:
+    engine = svc.db.kw["bind"]
+
+    def statements_for(number: str, body: str) -> list[str]:
+        seen: list[str] = []
+
+        def note(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            Phone(client, twilio, number).text(body)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        return seen
+
+    statements_for("+14045550009", "STOP")  # the first text loads what every text reuses
+    alone = statements_for("+14045550001", "STOP")
+    for n in range(3):
+        subscribe(runner, f"{receiver.url}/{n}")
+    watched = statements_for("+14045550002", "STOP")
+    # The opt-out writes its one event in its own transaction, whoever listens; no fan-out,
+    # no call, no look-up of subscriptions while the person waits for the answer.
+    assert len(watched) == len(alone)
+    assert sum("outbox_events" in statement for statement in watched) == 1
+    assert receiver.received == []
