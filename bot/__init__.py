@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from bot import cli, health, in_process, services
+from bot import api, cli, health, in_process, services
 from bot.accounts import auth
 from bot.accounts import cli as accounts_cli
+from bot.api import cli as api_cli
+from bot.api import pages as api_pages
 from bot.broadcasts import cli as broadcasts_cli
 from bot.broadcasts import pages as broadcast_pages
 from bot.campaigns import cli as campaigns_cli
@@ -22,6 +24,8 @@ from bot.field import cli as field_cli
 from bot.field import form as field_form
 from bot.field import pages as field_pages
 from bot.inbound import webhooks
+from bot.integrations import cli as integrations_cli
+from bot.integrations import pages as integration_pages
 from bot.recovery import sweep_forever
 
 
@@ -56,6 +60,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     field_cli.init_app(app)
     for group in (campaigns_cli.campaigns, broadcasts_cli.broadcast, accounts_cli.users, chat.chat):
         app.cli.add_command(group)
+    integrations_cli.init_app(app)
+    api.init_app(app, settings, auth.csrf)
+    app.register_blueprint(api_pages.bp)
+    app.cli.add_command(api_cli.api_tokens)
+    app.register_blueprint(integration_pages.bp)
 
     @app.context_processor
     def organization() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.dashboard.exports import COMMAND_COLUMNS, command_row, signer_rows
 from bot.database import upgrade
+from bot.integrations.pump import pump
 from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import services
 from store.models import Campaign, ConsentEvent, Message, iso_utc
@@ -119,9 +120,11 @@ def recover() -> None:
     svc = services()
     answered = drain_spool(svc)
     found = requeue_unfinished(svc)
+    pumped = pump(svc)
     click.echo(
         f"answered {answered} spooled text(s); requeued {found.signatures} signature(s), "
-        f"{found.messages} message(s) and {found.texts} stored text(s)"
+        f"{found.messages} message(s) and {found.texts} stored text(s); queued "
+        f"{pumped.deliveries} webhook delivery(ies) and {pumped.syncs} Action Network sync(s)"
     )
     if found.failed:
         # On the embedded default the jobs ran just now; the log holds each traceback.

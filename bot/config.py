@@ -8,11 +8,14 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 from bot.lib.quiet_hours import parse_window
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"  # Flask's instance folder for the app ``bot``
 TWILIO_API = "https://api.twilio.com"
+ACTION_NETWORK_API = "https://actionnetwork.org/api/v2"
 DEVELOPMENT_AUTH_TOKEN = "development-auth-token"  # lets the simulator sign its own webhooks
 
 
@@ -48,6 +51,10 @@ class Settings:
     # How much lower a job worker's CPU priority is than the web's: on a shared machine a surge's
     # texts are answered first and confirmations trail. 0 keeps the priority it started with.
     worker_niceness: int = 10
+    # Requests one REST API token may make, in the notation of the limits package.
+    api_rate_limit: str = "120/minute"
+    action_network_api_key: str = ""  # empty: no campaign can be connected to Action Network
+    action_network_api_url: str = ACTION_NETWORK_API
 
     @property
     def production(self) -> bool:
@@ -131,6 +138,12 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
         raise ConfigError(
             f"STOP_REPLIES_BY must be bot or twilio, not {settings.stop_replies_by!r}"
         )
+    try:
+        parse_many(settings.api_rate_limit)
+    except ValueError:
+        raise ConfigError(
+            f"API_RATE_LIMIT must be like 120/minute, not {settings.api_rate_limit!r}"
+        ) from None
     try:
         parse_window(settings.send_window)
     except ValueError as error:

@@ -19,6 +19,7 @@ from bot.broadcasts.jobs import PLAN_TIMEOUT, plan_broadcast, send_broadcast_sli
 from bot.campaigns.signing import record_signature
 from bot.inbound.pipeline import answer_later
 from bot.inbound.replay import answer_stored_text
+from bot.integrations.pump import pump
 from bot.outbound.jobs import send_message
 from bot.services import BROADCASTS_QUEUE, Services
 from store.models import Broadcast, ConsentEvent, Message, Signature
@@ -147,7 +148,8 @@ def drain_spool(services: Services) -> int:
 
 
 def sweep_forever(app_services: Services, stop: threading.Event) -> None:
-    """Drain the spool every second, and requeue unfinished work every RECOVERY_INTERVAL."""
+    """Drain the spool and hand events to integrations every second, and requeue
+    unfinished work every RECOVERY_INTERVAL."""
     interval = app_services.settings.recovery_interval
     ticks = 0
     while not stop.is_set():
@@ -160,5 +162,9 @@ def sweep_forever(app_services: Services, stop: threading.Event) -> None:
                 log.warning("answered %s spooled text(s)", drain_spool(app_services))
         except Exception:  # a sweep that fails (database still away) must not stop the next
             log.exception("recovery sweep failed")
+        try:
+            pump(app_services)
+        except Exception:  # nor may integrations' trouble stop the texts' sweep
+            log.exception("handing events to integrations failed")
         ticks += 1
         stop.wait(1)

@@ -33,7 +33,9 @@ from store.records import campaign_row
 # the queues in this order, so a broadcast's next slice waits while any reply is queued.
 REPLIES_QUEUE = "replies"
 BROADCASTS_QUEUE = "broadcasts"
-QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE)
+# Webhooks and Action Network: a receiver that is slow or down waits behind every text.
+INTEGRATIONS_QUEUE = "integrations"
+QUEUES = (REPLIES_QUEUE, BROADCASTS_QUEUE, INTEGRATIONS_QUEUE)
 # Twilio or the database may be briefly away: retry a job at growing intervals.
 JOB_RETRY = Retry(max=5, interval=[2, 10, 30, 60, 300])
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}

@@ -296,6 +296,135 @@ class Signup(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class ApiToken(Base):
+    """A key for the REST API: only its SHA-256 is kept; the token is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256
+    read_only: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEvent(Base):
+    """Something other tools hear about (a signature, an opt-out...), written in the same
+    transaction as the change it reports; the worker hands it on after the commit."""
+
+    __tablename__ = "outbox_events"
+    # The worker's look-up of events not yet handed on: few, however long the table grows.
+    __table_args__ = (
+        Index(
+            "ix_outbox_events_id_undispatched",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # signature.created, supporter.opted_out, ...
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookSubscription(Base):
+    """A URL that is sent the events it asked for, signed with its own secret."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(Text)  # kinds, comma-separated
+    # Kept as given: signing needs the secret itself, not a hash of it.
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Removed subscriptions keep their row: their delivery log still names them.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: its attempts, the receiver's last answer, its state."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id"),
+        # The worker's look-up of deliveries due an attempt.
+        Index(
+            "ix_webhook_deliveries_next_attempt_at_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    response_code: Mapped[int | None] = mapped_column(Integer)  # the receiver's last answer
+    error: Mapped[str | None] = mapped_column(Text)  # why the last attempt failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ActionNetworkPetition(Base):
+    """The Action Network petition a campaign's signatures are copied to."""
+
+    __tablename__ = "action_network_petitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), unique=True)
+    petition_id: Mapped[str] = mapped_column(String(100))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActionNetworkSync(Base):
+    """One thing sent to Action Network: a signature (once), or a phone's new status."""
+
+    __tablename__ = "action_network_syncs"
+    __table_args__ = (
+        # A signature is recorded once, whatever retries, backfills and sweeps ask.
+        Index(
+            "ix_action_network_syncs_signature_id_sign",
+            "signature_id",
+            unique=True,
+            postgresql_where=text("action = 'sign'"),
+            sqlite_where=text("action = 'sign'"),
+        ),
+        UniqueConstraint("event_id", "signature_id"),
+        Index(
+            "ix_action_network_syncs_next_attempt_at_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id"), index=True)
+    # The opt-out or opt-in that asked for a status change; none for a signature.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_events.id"))
+    action: Mapped[str] = mapped_column(String(16))  # sign, unsubscribe, subscribe
+    petition_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    # What Action Network answered a signature with: sent again, it would not be POSTed again.
+    person_id: Mapped[str | None] = mapped_column(String(100))
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 # The tables themselves, for Core statements on the hot paths (a text's look-ups and replies,
 # a broadcast's plan): a statement over ORM attributes pays for the ORM's compile and loading
 # steps even when it returns plain rows, about twice the CPU of the same statement in Core.
@@ -305,3 +434,4 @@ SIGNATURES = cast(Table, Signature.__table__)
 CAMPAIGNS = cast(Table, Campaign.__table__)
 EVENTS = cast(Table, Event.__table__)
 SIGNUPS = cast(Table, Signup.__table__)
+OUTBOX_EVENTS = cast(Table, OutboxEvent.__table__)

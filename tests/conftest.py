@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fake_action_network import FakeActionNetwork
 from fake_twilio import FakeTwilio
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -17,6 +18,7 @@ from helpers import BOT_NUMBER, DATABASE_URL, PUBLIC_BASE_URL, REDIS_URL, Phone
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from webhook_receiver import WebhookReceiver
 
 from bot import create_app
 from bot.database import upgrade
@@ -54,6 +56,34 @@ def twilio(fake_twilio: FakeTwilio) -> Iterator[FakeTwilio]:
     fake_twilio.reset()
     yield fake_twilio
     fake_twilio.reset()
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def receiver(webhook_receiver: WebhookReceiver) -> Iterator[WebhookReceiver]:
+    """A local server that webhooks are sent to, emptied for this test."""
+    webhook_receiver.reset()
+    yield webhook_receiver
+    webhook_receiver.reset()
+
+
+@pytest.fixture(scope="session")
+def fake_action_network() -> Iterator[FakeActionNetwork]:
+    with FakeActionNetwork() as fake:
+        yield fake
+
+
+@pytest.fixture
+def action_network(fake_action_network: FakeActionNetwork) -> Iterator[FakeActionNetwork]:
+    """The fake Action Network, emptied for this test; the app needs its key and URL set."""
+    fake_action_network.reset()
+    yield fake_action_network
+    fake_action_network.reset()
 
 
 def _empty(database_url: str) -> None:
@@ -115,6 +145,30 @@ def runner(app: Flask) -> FlaskCliRunner:
 def phone(client: FlaskClient, twilio: FakeTwilio) -> Phone:
     """Jane's phone, in Atlanta."""
     return Phone(client, twilio, "+14045550123")
+
+
+@pytest.fixture
+def run_integrations(svc: Services, run_jobs: Any) -> Any:
+    """Do what the worker's sweep and then its jobs do: hand new events on, send what is due."""
+    from bot.integrations.pump import pump
+
+    def run() -> None:
+        pump(svc)
+        run_jobs()
+
+    return run
+
+
+@pytest.fixture
+def later(svc: Services) -> Any:
+    """Move the app's clock on by some seconds, as if that time had passed."""
+    from datetime import timedelta
+
+    def move(seconds: float) -> None:
+        now = svc.clock()
+        svc.clock = lambda: now + timedelta(seconds=seconds)
+
+    return move
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,8 +24,11 @@ import pytest
 from fake_twilio import FakeTwilio
 from helpers import BOT_NUMBER, REDIS_URL
 from sqlalchemy import func, select
+from standardwebhooks import Webhook
 from twilio_signing import signed_headers
 
+from bot.integrations import action_network as connection
+from bot.integrations import webhooks
 from store.models import Message, Signature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +200,23 @@ def test_a_worker_killed_mid_run_loses_no_signature_and_doubles_at_most_one_text
     doubled = [phone for phone, count in per_phone.items() if count > 1]
     assert len(doubled) <= 1, per_phone
     assert all(count <= 2 for count in per_phone.values()), per_phone
+
+
+def test_a_running_worker_sends_a_signature_to_webhooks_and_action_network(
+    stack: Stack, svc, receiver, action_network
+) -> None:
+    _, secret = webhooks.add(svc, receiver.url, ["signature.created"])
+    stack.env |= {
+        "ACTION_NETWORK_API_KEY": action_network.api_key,
+        "ACTION_NETWORK_API_URL": action_network.api_url,
+    }
+    svc.settings = replace(svc.settings, action_network_api_key=action_network.api_key)
+    connection.connect(svc, "doj-face-recognition", action_network.petition_id)
+    stack.start_worker()
+    for body in ("FACES", "Jane Doe", "30303", "YES"):
+        assert stack.text(SUPPORTERS[0], body) == 200
+    # Nothing asks the worker: its sweep finds the event the signature wrote.
+    wait_for(lambda: len(receiver.received) == 1, 30, "the webhook")
+    event = Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers)
+    assert event["data"]["supporter"]["phone"] == SUPPORTERS[0]
+    wait_for(lambda: len(action_network.signatures) == 1, 30, "the Action Network signature")

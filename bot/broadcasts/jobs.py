@@ -45,12 +45,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.broadcasts.audience import Audience, channel, exclusion, signers
+from bot.integrations import outbox, payloads
 from bot.lib.segments import measure
 from bot.outbound.jobs import Ready, claim, store_outcomes, transmit
 from bot.outbound.pacing import MAX_WAIT, RateLimit
 from bot.outbound.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
-from store.models import MESSAGES, Broadcast, Message, Signature, Supporter
+from store.models import MESSAGES, Broadcast, Campaign, Message, Signature, Supporter
 from store.statuses import BroadcastStatus, Channel, Direction, MessageKind, MessageStatus
 from store.types import UTCDateTime
 
@@ -458,13 +459,16 @@ class Slice:
             )
             if left:
                 return False
-            session.execute(
+            finished = session.execute(
                 update(Broadcast)
                 .where(
                     Broadcast.id == self.broadcast_id, Broadcast.status == BroadcastStatus.SENDING
                 )
                 .values(status=BroadcastStatus.DONE, finished_at=self.svc.clock())
-            )
+                .returning(Broadcast)
+            ).scalar()
+            if finished is not None:
+                _announce_finish(session, finished)
         return True
 
     def _cancel_leftovers(self) -> bool:
@@ -491,10 +495,23 @@ class Slice:
                     )
                 )
                 if not marked:
-                    session.execute(
+                    finished = session.execute(
                         update(Broadcast)
                         .where(Broadcast.id == self.broadcast_id, Broadcast.finished_at.is_(None))
                         .values(finished_at=self.svc.clock())
-                    )
+                        .returning(Broadcast)
+                    ).scalar()
+                    if finished is not None:
+                        _announce_finish(session, finished)
                     return False
         return True
+
+
+def _announce_finish(session: Session, broadcast: Broadcast) -> None:
+    """Tell other tools, in the transaction that finished it, that a broadcast is over."""
+    assert broadcast.finished_at is not None
+    slug = session.scalar(select(Campaign.slug).where(Campaign.id == broadcast.campaign_id))
+    payload = payloads.broadcast_finished(
+        broadcast.id, slug or "", broadcast.status, broadcast.started_at, broadcast.finished_at
+    )
+    outbox.record(session, outbox.BROADCAST_FINISHED, payload, broadcast.finished_at)

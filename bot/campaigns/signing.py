@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.integrations import outbox, payloads
 from bot.outbound.jobs import send_message
 from bot.services import Services, services
 from conversations.parsing import first_name
@@ -76,17 +77,19 @@ def _sign(svc: Services, consent_event_id: int) -> int | None:
         )
         session.add(confirmation)
         session.flush()
-        session.add(
-            Signature(
-                campaign_id=event.campaign_id,
-                supporter_id=event.supporter_id,
-                consent_event_id=event.id,
-                number=number.signature_count,
-                signed_at=event.created_at,
-                source=event.source or event.channel,
-                consent_text=event.disclosure or "",
-                message_sid=event.message_sid,
-                confirmation_id=confirmation.id,
-            )
+        signature = Signature(
+            campaign_id=event.campaign_id,
+            supporter_id=event.supporter_id,
+            consent_event_id=event.id,
+            number=number.signature_count,
+            signed_at=event.created_at,
+            source=event.source or event.channel,
+            consent_text=event.disclosure or "",
+            message_sid=event.message_sid,
+            confirmation_id=confirmation.id,
         )
+        session.add(signature)
+        session.flush()
+        payload = payloads.signature_created(signature, supporter, number.slug)
+        outbox.record(session, outbox.SIGNATURE_CREATED, payload, svc.clock())
         return confirmation.id

@@ -14,8 +14,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.models import Signature, Supporter, iso_utc
@@ -28,9 +29,10 @@ ROWS_PER_CHUNK = 1000
 Row = tuple[str | None, ...]
 
 
-def signer_rows(session: Session, campaign_id: int | None) -> Iterator[Row]:
-    """Every signer of the campaign in signing order, as ``DOWNLOAD_COLUMNS``."""
-    rows = session.execute(
+def signers(campaign_id: int | None) -> Select[*tuple[Any, ...]]:
+    """The campaign's signers in signing order: ``DOWNLOAD_COLUMNS``' values as stored, then
+    the signature's id (the REST API's pages narrow and continue this query)."""
+    return (
         select(
             Supporter.phone,
             Supporter.name,
@@ -41,13 +43,18 @@ def signer_rows(session: Session, campaign_id: int | None) -> Iterator[Row]:
             Signature.source,
             Supporter.opted_out_at,
             Supporter.language,
+            Signature.id,
         )
         .join(Signature, Signature.supporter_id == Supporter.id)
         .where(Signature.campaign_id == campaign_id)
         .order_by(Signature.id)
-        .execution_options(yield_per=ROWS_PER_CHUNK)
     )
-    for phone, name, zip_code, city, state, signed_at, source, opted_out_at, language in rows:
+
+
+def signer_rows(session: Session, campaign_id: int | None) -> Iterator[Row]:
+    """Every signer of the campaign in signing order, as ``DOWNLOAD_COLUMNS``."""
+    rows = session.execute(signers(campaign_id).execution_options(yield_per=ROWS_PER_CHUNK))
+    for phone, name, zip_code, city, state, signed_at, source, opted_out_at, language, _ in rows:
         opted_out = "yes" if opted_out_at else "no"
         yield (phone, name, zip_code, city, state, iso_utc(signed_at), source, opted_out, language)
 

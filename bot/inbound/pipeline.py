@@ -22,6 +22,7 @@ from bot.field.signups import PHONES, confirm_signup, end_signup, pending_signup
 from bot.field.volunteers import volunteer_facts
 from bot.inbound.phone_turns import OverBudget, PhoneTurn
 from bot.inbound.texts import InboundText, OutboundReply
+from bot.integrations import outbox, payloads
 from bot.outbound.jobs import send_message
 from bot.services import Services
 from conversations import (
@@ -344,6 +345,10 @@ def _file_broadcast_reply(
         .where(Message.sid == text.sid, Message.direction == Direction.IN)
         .values(broadcast_id=answered[0])
     )
+    payload = payloads.broadcast_reply(
+        answered[0], effect.campaign, text.phone, text.body, text.received_at
+    )
+    outbox.record(session, outbox.BROADCAST_REPLY, payload, text.received_at)
 
 
 def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn) -> None:
@@ -366,6 +371,8 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
             created_at=now,
         )
     )
+    kind = outbox.SUPPORTER_OPTED_OUT if stopping else outbox.SUPPORTER_OPTED_IN
+    outbox.record(session, kind, payloads.opt(text.phone, now, text.channel, "keyword"), now)
 
 
 def _store_replies(

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.integrations import outbox, payloads
 from store.models import ConsentEvent, Message, Supporter
 from store.statuses import FINAL, Channel, ConsentKind, Direction
 
@@ -54,6 +55,8 @@ def note_carrier_error(session: Session, message: Message, code: int, now: datet
                 created_at=now,
             )
         )
+        opted_out = payloads.opt(supporter.phone, now, message.channel, "carrier")
+        outbox.record(session, outbox.SUPPORTER_OPTED_OUT, opted_out, now)
     elif message.channel == Channel.SMS and (
         code in UNDELIVERABLE or (code == UNREACHABLE and _unreachable_again(session, message))
     ):

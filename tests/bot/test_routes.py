@@ -26,6 +26,7 @@ PUBLIC = {
     "/events/<slug>/qr.png": "the sign's QR code, which holds only the keyword and number",
     "/events/<slug>/stage": "an event's stage screen, which shows only a count",
     "/events/<slug>/count.json": "the stage screen's count",
+    "/api/v1/openapi.json": "the REST API's OpenAPI document: its shape, no data",
 }
 SIGNED = {"/sms", "/sms/status"}
 
