@@ -89,7 +89,9 @@ class Served:
             time.sleep(0.2)
 
     def output(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+        """The end of what make and the bot printed, without the server's request lines."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return "\n".join([line for line in lines if "INFO werkzeug" not in line][-40:])
 
     def stop(self) -> None:
         """Stop make and the bot it started, as Ctrl-C in the terminal would."""
@@ -132,6 +134,7 @@ def test_make_run_from_a_fresh_clone_confirms_a_signer_on_the_simulator(served: 
     def confirmed() -> bool:
         thread = served.call(f"/simulator/messages?phone={JANE}")["messages"]
         sent = [m for m in thread if m["kind"] == "confirmation"]
+        assert not sent or sent[-1]["status"] != "failed", sent[-1]["failure"]
         return bool(sent) and sent[-1]["status"] in ("sent", "delivered")
 
     served.wait_for(confirmed, 30, "the confirmation to be delivered")
