@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -30,6 +29,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import and_, exists, func, select
 from twilio_signing import signed_headers
 
+from bot.config import Settings
 from bot.services import Services, services
 from store.models import Broadcast, ConsentEvent, Message, Signature
 
@@ -54,7 +54,7 @@ class Stack:
         self._reported: set[str] = set()
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.svc.settings
 
     def text(self, phone: str, body: str) -> list[str]:
@@ -114,6 +114,7 @@ class Stack:
 
     @property
     def number(self) -> str:
+        # The embedded default has no number of its own: texts reach it whatever they name.
         return self.settings.twilio_phone_number or "+15005550006"
 
     def __str__(self) -> str:
@@ -226,8 +227,12 @@ def embedded_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture
 def settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The real stack's settings, which its worker runs with too."""
-    return {**settings, "SEND_WINDOW": ALL_DAY, "RECOVERY_INTERVAL": "1"}
+    """The real stack's settings, which its worker runs with too.
+
+    Its sweep keeps its own pace (RECOVERY_INTERVAL): work must go by its jobs and RQ's
+    scheduler, on time, not wait to be found by a sweep.
+    """
+    return {**settings, "SEND_WINDOW": ALL_DAY}
 
 
 class Worker:
@@ -237,25 +242,23 @@ class Worker:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self.settings: dict[str, Any] | None = None
-        self._lock = threading.Lock()
 
     def run_with(self, settings: dict[str, Any]) -> None:
-        with self._lock:
-            if self.process is not None:
-                assert settings == self.settings, "the journeys' worker runs with one settings"
-                assert self.process.poll() is None, "the worker died:\n" + "\n".join(tail(self.log))
-                return
-            env = {name: value for name, value in os.environ.items() if name != "BOT_ENV"}
-            env.update({name: str(value) for name, value in settings.items()})
-            with self.log.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "worker"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            self.settings = settings
+        if self.process is not None:
+            assert settings == self.settings, "the journeys' worker runs with one settings"
+            assert self.process.poll() is None, "the worker died:\n" + "\n".join(tail(self.log))
+            return
+        env = {name: value for name, value in os.environ.items() if name != "BOT_ENV"}
+        env.update({name: str(value) for name, value in settings.items()})
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.settings = settings
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
