@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -35,6 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
                 f"{value.isoformat()} has no time zone; store an aware UTC datetime"
             )
         return value.astimezone(UTC)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        # A stored time moved by an interval in SQL (``signed_at - timedelta(days=2)``) binds
+        # the interval as an interval, as a plain DateTime column does; times bind as times.
+        if isinstance(value, timedelta):
+            return self.impl_instance.coerce_compared_value(op, value)
+        return self
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import StatementError
 
 from store.types import NaiveDatetimeError, UTCDateTime
@@ -68,3 +78,13 @@ def test_a_naive_time_fails_loudly_before_it_reaches_the_database(engine: Engine
     assert isinstance(raised.value.orig, NaiveDatetimeError)
     with engine.connect() as connection:
         assert connection.scalars(select(moments.c.id)).all() == []
+
+
+# SQLite has no interval arithmetic; PostgreSQL, where such SQL runs, has.
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_stored_time_moved_by_an_interval_in_sql_is_the_earlier_instant(engine: Engine) -> None:
+    noon = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    store_and_read(engine, noon)
+    with engine.begin() as connection:
+        connection.execute(update(moments).values(at=moments.c.at - timedelta(hours=2)))
+        assert connection.scalar(select(moments.c.at)) == noon - timedelta(hours=2)
