@@ -29,9 +29,12 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import and_, exists, func, select
 from twilio_signing import signed_headers
 
+from bot import create_app
 from bot.config import Settings
+from bot.in_process import start_sweeping
 from bot.services import Services, services
 from store.models import Broadcast, ConsentEvent, Message, Signature
+from worker.recovery import sweep_forever
 
 ROOT = Path(__file__).resolve().parents[2]
 # Quiet hours off: the journeys must pass at whatever hour they run.
@@ -197,10 +200,6 @@ def stack(request: pytest.FixtureRequest) -> Stack:
 @pytest.fixture
 def embedded_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The app as `make run` builds it, with the sweeper thread its serving would start."""
-    from bot import create_app
-    from bot.in_process import start_sweeping
-    from worker.recovery import sweep_forever
-
     for name in ("BOT_ENV", "DATABASE_URL", "REDIS_URL", "SEND_WINDOW"):
         monkeypatch.delenv(name, raising=False)
     for name in [name for name in os.environ if name.startswith("TWILIO_")]:
