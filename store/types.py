@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Interval
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 
 class NaiveDatetimeError(ValueError):
@@ -25,13 +25,6 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
-        # A time plus or minus a timedelta (``signed_at - interval``) is date arithmetic, not
-        # a time to store: let the database see an interval there.
-        if isinstance(value, timedelta):
-            return Interval()
-        return self
-
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -42,6 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
                 f"{value.isoformat()} has no time zone; store an aware UTC datetime"
             )
         return value.astimezone(UTC)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        # A stored time moved by an interval in SQL (``signed_at - timedelta(days=2)``) binds
+        # the interval as an interval, as a plain DateTime column does; times bind as times.
+        if isinstance(value, timedelta):
+            return self.impl_instance.coerce_compared_value(op, value)
+        return self
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -203,8 +203,23 @@ def _plan_at(svc: Services, broadcast_id: int, moment: datetime | None) -> None:
     # the job, within RECOVERY_INTERVAL of it.
     if moment is not None and not svc.settings.embedded_redis:
         svc.queues[BROADCASTS_QUEUE].enqueue_at(
-            moment, plan_broadcast, broadcast_id, job_timeout=PLAN_TIMEOUT, result_ttl=0
+            _whole_second_after(moment),
+            plan_broadcast,
+            broadcast_id,
+            job_timeout=PLAN_TIMEOUT,
+            result_ttl=0,
         )
+
+
+def _whole_second_after(moment: datetime) -> datetime:
+    """``moment``, or the whole second after it: RQ's scheduler counts whole seconds.
+
+    It drops the fraction, so the job could run up to a second early, find the broadcast not
+    yet due and do nothing, leaving it to the sweep, up to RECOVERY_INTERVAL late.
+    """
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
 
 
 def pause(svc: Services, broadcast_id: int) -> str:

@@ -325,6 +325,16 @@ def test_the_sweep_queues_slices_not_a_job_per_text(svc, run_jobs) -> None:
     assert svc.queues[BROADCASTS_QUEUE].job_ids == [f"send_broadcast_slice-{broadcast_id}"]
 
 
+def test_rqs_scheduler_never_starts_a_broadcast_before_its_time(svc) -> None:
+    # RQ's scheduler counts whole seconds: half past must not become the second before.
+    at = datetime(2030, 5, 1, 22, 0, 0, 500_000, tzinfo=UTC)
+    broadcast_id = broadcasts.create(svc, CAMPAIGN, Audience(), "Tonight!", send_at=at)
+    broadcasts.start(svc, broadcast_id)
+    registry = svc.queues[BROADCASTS_QUEUE].scheduled_job_registry
+    (job_id,) = registry.get_job_ids()
+    assert registry.get_scheduled_time(job_id) == datetime(2030, 5, 1, 22, 0, 1, tzinfo=UTC)
+
+
 def test_a_scheduled_broadcast_waits_for_its_time(svc, twilio, run_jobs) -> None:
     add_signers(svc, atlanta(2))
     at = datetime(2030, 5, 1, 22, 0, tzinfo=UTC)
