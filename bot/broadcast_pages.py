@@ -6,13 +6,26 @@ and ``flask broadcast`` cannot disagree. A send posts back exactly what was prev
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -70,6 +83,11 @@ class Draft:
         """The draft as form fields, for the hidden copies the test and send forms carry."""
         return {name: getattr(self, name) for name, _ in _defaults()}
 
+    def digest(self) -> str:
+        """A signature of the draft as previewed: a send must carry the one its preview gave."""
+        drawn = json.dumps(self.fields(), sort_keys=True).encode()
+        return hmac.new(current_app.secret_key.encode(), drawn, hashlib.sha256).hexdigest()
+
     def audience(self) -> Audience:
         return Audience.of(
             self.state, self.zip_prefix, self.language, self.source, self.signed_after
@@ -119,6 +137,13 @@ def compose() -> ResponseReturnValue:
         if action == "test":
             _send_test(draft, request.form.get("test_phone", ""))
             return _compose(draft, preview)
+        if action == "send" and not _previewed(draft):
+            flash(
+                "Not sent: the message, its audience or its time changed after the preview. "
+                "Check the preview below, then send.",
+                "error",
+            )
+            return _compose(draft, preview), 409
         if action == "send":
             made = broadcasts.create(
                 svc,
@@ -182,6 +207,11 @@ def _move(
     else:
         flash(f"Broadcast {broadcast_id} is {status}.", "success")
     return redirect(url_for(".show", broadcast_id=broadcast_id))
+
+
+def _previewed(draft: Draft) -> bool:
+    """Whether the draft posted is the one its preview showed, to the letter."""
+    return hmac.compare_digest(request.form.get("previewed", ""), draft.digest())
 
 
 def _compose(draft: Draft, preview: Preview | None = None) -> str:

@@ -57,8 +57,19 @@ def draft(**fields: str) -> dict[str, str]:
 
 
 def post(client, action: str, **fields: str) -> Any:
+    """Post the compose form; a send carries the signature of its preview, as the page does."""
     data = draft(**fields) | {"action": action, "csrf_token": csrf_token(client, "/broadcasts/new")}
+    if action == "send":
+        shown = post(client, "preview", **fields).get_data(as_text=True)
+        found = re.search(r'name="previewed" value="([0-9a-f]+)"', shown)
+        data["previewed"] = found.group(1) if found else ""  # no preview for a refused draft
     return client.post("/broadcasts/new", data=data)
+
+
+def previewed(html: str) -> str:
+    found = re.search(r'name="previewed" value="([0-9a-f]+)"', html)
+    assert found, html
+    return found.group(1)
 
 
 def preview_figure(html: str, name: str) -> str:
@@ -142,6 +153,38 @@ def test_a_message_the_bot_cannot_fill_is_refused_with_the_reason(
     response = post(client, "send", body="Hi {name}")
     assert response.status_code == 400
     assert "{name}" in response.get_data(as_text=True)
+
+
+def test_a_draft_changed_after_its_preview_is_not_sent_but_previewed_again(
+    client, svc, organizer, signers, twilio, run_jobs
+) -> None:
+    shown = previewed(post(client, "preview", body="Hi {first_name}!").get_data(as_text=True))
+    token = csrf_token(client, "/broadcasts/new")
+    edited = draft(body="Hi {first_name}, the vote moved to Friday!")
+    data = edited | {"action": "send", "previewed": shown, "csrf_token": token}
+    response = client.post("/broadcasts/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "changed after the preview" in html
+    # The new text is what the page now previews, with a signature of its own.
+    assert "Hi {first_name}, the vote moved to Friday!" in html
+    assert previewed(html) != shown
+    with svc.db() as session:
+        assert session.scalars(select(Broadcast)).all() == []
+    resent = client.post("/broadcasts/new", data=data | {"previewed": previewed(html)})
+    assert resent.status_code == 302
+    run_jobs()
+    assert {m.body for m in twilio.messages} == {
+        "Hi Jane, the vote moved to Friday!",
+        "Hi Ana, the vote moved to Friday!",
+    }
+
+
+def test_a_send_without_a_preview_is_refused(client, svc, organizer, signers) -> None:
+    data = draft() | {"action": "send", "csrf_token": csrf_token(client, "/broadcasts/new")}
+    assert client.post("/broadcasts/new", data=data).status_code == 409
+    with svc.db() as session:
+        assert session.scalars(select(Broadcast)).all() == []
 
 
 def test_a_test_text_reaches_only_the_organizers_phone(

@@ -141,6 +141,25 @@ def test_an_organizer_composes_a_broadcast_and_sees_the_preview(page, organizer,
     shoot(page, "broadcast-compose.png")
 
 
+def test_a_message_changed_after_its_preview_must_be_previewed_again(
+    page, organizer, signers, twilio
+) -> None:
+    log_in(page)
+    page.goto("/broadcasts/new")
+    page.get_by_label("Message").fill("Hi {first_name}, see you Thursday.")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Friday.")
+    assert page.get_by_role("button", name="Preview again").is_disabled()
+    assert page.get_by_text("You changed the draft after this preview").is_visible()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Thursday.")
+    assert page.get_by_role("button", name="Send to 2 people").is_enabled()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Friday.")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("button", name="Send to 2 people").click()
+    page.wait_for_url("**/broadcasts/1")
+    assert page.locator("blockquote.message").inner_text() == "Hi {first_name}, see you Friday."
+
+
 def test_an_organizer_sends_and_follows_a_broadcast(
     page, client, organizer, signers, twilio, run_jobs
 ) -> None:
