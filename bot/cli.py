@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot import field_cli
 from bot.broadcast_cli import broadcast
+from bot.campaign_words import label, sized
 from bot.campaigns import (
     CampaignFileError,
     dump_yaml,
@@ -55,9 +56,16 @@ def campaigns_check(directory: str | None) -> None:
         catalog = load_catalog(folder)
     except CampaignFileError as error:
         raise click.ClickException(str(error)) from error
+    organization = catalog.organization.name
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
         click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+        # How each text goes out with typical names in it: a second segment doubles its cost.
+        for language, texts in campaign.messages.items():
+            for key, template in texts.items():
+                size = sized(template, organization)
+                segments = f"{size.count} segment{'' if size.count == 1 else 's'}"
+                click.echo(f"  {language} {label(key)}: {size.encoding}, {segments}")
 
 
 @campaigns.command("import")

@@ -204,3 +204,13 @@ def test_an_organizer_downloads_the_signers_as_csv(page, organizer, signers) -> 
         "language",
     ]
     assert len(rows) == 4
+
+
+def test_a_campaign_text_shows_its_encoding_and_segments_as_it_is_typed(page, organizer) -> None:
+    log_in(page)
+    page.goto("/campaigns/new")
+    intro = page.get_by_label("Reply to the keyword").first
+    shown = page.locator("label", has=page.locator('textarea[name="message_en_intro"]'))
+    assert shown.locator("[data-segments]").inner_text() == "GSM-7, 1 segment"
+    intro.fill("Rents are up 40% 📈 " + "and climbing " * 12 + "{first_name}?")
+    assert shown.locator("[data-segments]").inner_text() == "UCS-2, 3 segments"
