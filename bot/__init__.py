@@ -18,6 +18,7 @@ from bot import (
     field_form,
     field_pages,
     health,
+    local_time,
     services,
     simulator,
     webhooks,
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     services.init_app(app, settings)
     auth.init_app(app, settings)
+    local_time.init_app(app)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.
     auth.csrf.exempt(webhooks.bp)
     auth.csrf.exempt(simulator.bp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
@@ -78,14 +78,16 @@ class Audience:
         data: dict[str, Any] = json.loads(text or "{}")
         return cls.of(**data)
 
-    def describe(self) -> str:
-        """The filters in words, for a preview or a report."""
+    def describe(self, zone: tzinfo = UTC) -> str:
+        """The filters in words, for a preview or a report, with times in ``zone``."""
         parts = [
             f"in {self.state}" if self.state else "",
             f"ZIP {self.zip_prefix}…" if self.zip_prefix else "",
             f"language {self.language}" if self.language else "",
             f"signed by {self.source}" if self.source else "",
-            f"signed since {self.signed_after:%Y-%m-%d %H:%M} UTC" if self.signed_after else "",
+            f"signed since {self.signed_after.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            if self.signed_after
+            else "",
         ]
         chosen = ", ".join(p for p in parts if p)
         return f"signers {chosen}" if chosen else "every signer"

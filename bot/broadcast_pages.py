@@ -10,15 +10,14 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -31,7 +30,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from bot import broadcasts
+from bot import broadcasts, local_time
 from bot.audience import Audience, AudienceError
 from bot.auth import role_required
 from bot.broadcasts import DELIVERED, FAILED, SENT, BroadcastError, Preview, Report
@@ -41,18 +40,6 @@ from store.models import Broadcast, Campaign, Message
 
 bp = Blueprint("broadcast_pages", __name__, url_prefix="/broadcasts")
 
-# The zones a scheduled time may be given in; the page picks the browser's when it is here.
-TIME_ZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-    "UTC",
-)
 REASONS = {
     "opted_out": "opted out (texted STOP)",
     "no_consent": "no consent on record",
@@ -72,8 +59,7 @@ class Draft:
     source: str = ""
     signed_after: str = ""
     when: str = "now"  # now or later
-    send_at: str = ""  # a datetime-local value, e.g. 2026-05-01T18:00
-    time_zone: str = TIME_ZONES[0]
+    send_at: str = ""  # a datetime-local value in the organization's zone, e.g. 2026-05-01T18:00
 
     @classmethod
     def from_form(cls, form: Any) -> Draft:
@@ -86,24 +72,29 @@ class Draft:
     def digest(self) -> str:
         """A signature of the draft as previewed: a send must carry the one its preview gave."""
         drawn = json.dumps(self.fields(), sort_keys=True).encode()
-        return hmac.new(current_app.secret_key.encode(), drawn, hashlib.sha256).hexdigest()
+        key = services().settings.secret_key.encode()
+        return hmac.new(key, drawn, hashlib.sha256).hexdigest()
 
     def audience(self) -> Audience:
-        return Audience.of(
-            self.state, self.zip_prefix, self.language, self.source, self.signed_after
-        )
+        # A day typed on the page starts at midnight where the organization is.
+        since: str | datetime = self.signed_after
+        with suppress(ValueError):
+            since = local_time.read(self.signed_after)
+        return Audience.of(self.state, self.zip_prefix, self.language, self.source, since)
 
-    def moment(self) -> datetime | None:
-        """The time to send at, with its zone, or None to send now."""
+    def moment(self, now: datetime) -> datetime | None:
+        """The time to send at, in UTC, or None to send now; never one already past."""
         if self.when != "later":
             return None
-        if self.time_zone not in TIME_ZONES:
-            raise BroadcastError(f"pick a time zone from the list, not {self.time_zone!r}")
         try:
-            naive = datetime.fromisoformat(self.send_at)
+            moment = local_time.read(self.send_at)
         except ValueError:
             raise BroadcastError("give the date and time to send at, or choose Now") from None
-        return naive.replace(tzinfo=ZoneInfo(self.time_zone))
+        if moment <= now:
+            raise BroadcastError(
+                f"{local_time.shown(moment)} has passed: pick a later time, or choose Now"
+            )
+        return moment
 
 
 def _defaults() -> list[tuple[str, str]]:
@@ -132,7 +123,7 @@ def compose() -> ResponseReturnValue:
     action = request.form.get("action", "preview")
     svc = services()
     try:
-        send_at = draft.moment()
+        send_at = draft.moment(svc.clock())
         preview = broadcasts.preview(svc, draft.campaign, draft.audience(), draft.body)
         if action == "test":
             _send_test(draft, request.form.get("test_phone", ""))
@@ -155,9 +146,9 @@ def compose() -> ResponseReturnValue:
             )
             status = broadcasts.start(svc, made)
             if status == "scheduled" and send_at is not None:
-                flash(f"Broadcast {made} is scheduled for {send_at:%Y-%m-%d %H:%M %Z}.", "success")
+                flash(f"Broadcast {made} is scheduled for {local_time.shown(send_at)}.", "success")
             else:
-                flash(f"Broadcast {made} is sending to {preview.receiving:,} people.", "success")
+                flash(f"Broadcast {made} is sending to {people(preview.receiving)}.", "success")
             return redirect(url_for(".show", broadcast_id=made))
     except (BroadcastError, AudienceError) as error:
         flash(f"Not yet: {error}.", "error")
@@ -221,7 +212,6 @@ def _compose(draft: Draft, preview: Preview | None = None) -> str:
         draft=draft,
         preview=preview,
         campaigns=svc.catalog.campaigns,
-        time_zones=TIME_ZONES,
         duration=_duration(preview, svc.settings.twilio_mps) if preview else "",
         test_phone=request.form.get("test_phone", ""),
     )
@@ -236,7 +226,10 @@ def _send_test(draft: Draft, phone: str) -> None:
     if sent.skip_reason:
         flash(f"The test to {sent.to} was not sent: {reason_words(sent.skip_reason)}.", "error")
     elif sent.send_after:
-        flash(f"The test to {sent.to} waits for the send window, until {sent.send_after}.")
+        flash(
+            f"The test to {sent.to} is held for quiet hours at that phone: it goes at "
+            f"{local_time.shown(sent.send_after)}."
+        )
     elif sent.error_code or sent.status in FAILED:
         flash(f"Twilio refused the test to {sent.to} (error {sent.error_code}).", "error")
     else:
@@ -309,6 +302,11 @@ def _duration(preview: Preview, mps: int) -> str:
     return f"about {round(minutes):,} min" if minutes < 120 else f"about {minutes / 60:.1f} hours"
 
 
+def people(n: int) -> str:
+    """A count of people in words: 1 person, 2 people."""
+    return f"{n:,} {'person' if n == 1 else 'people'}"
+
+
 def reason_words(reason: str) -> str:
     """Why a signer is left out, in an organizer's words: undeliverable:landline -> …."""
     kind, _, detail = reason.partition(":")
@@ -327,3 +325,4 @@ def highlight_ucs2(body: str) -> Markup:
 
 bp.add_app_template_filter(highlight_ucs2, "highlight_ucs2")
 bp.add_app_template_filter(reason_words, "reason_words")
+bp.add_app_template_filter(people, "people")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -253,13 +255,14 @@ def test_a_paused_broadcast_sends_nothing_until_resumed(
 def test_a_canceled_scheduled_broadcast_is_never_sent(
     client, svc, organizer, signers, twilio, run_jobs
 ) -> None:
-    response = post(
-        client, "send", when="later", send_at="2099-05-01T18:00", time_zone="America/New_York"
-    )
+    response = post(client, "send", when="later", send_at="2099-05-01T18:00")
     assert response.status_code == 302
     html = client.get("/broadcasts/1").get_data(as_text=True)
     assert "scheduled" in html
-    assert "2099-05-01 22:00:00 UTC" in html  # 18:00 in New York
+    assert "2099-05-01 18:00 EDT" in html  # the organization's zone, New York by default
+    with svc.db() as session:
+        stored = session.scalars(select(Broadcast.send_at)).one()
+    assert stored == datetime(2099, 5, 1, 22, 0, tzinfo=UTC)
     token = csrf_token(client, "/broadcasts/1")
     client.post("/broadcasts/1/cancel", data={"csrf_token": token})
     run_jobs()
@@ -268,6 +271,45 @@ def test_a_canceled_scheduled_broadcast_is_never_sent(
         assert session.scalars(select(Broadcast.status)).all() == ["canceled"]
     again = client.post("/broadcasts/1/pause", data={"csrf_token": token}, follow_redirects=True)
     assert "Could not pause it" in again.get_data(as_text=True)
+
+
+def test_a_scheduled_time_is_read_and_shown_in_the_organizations_zone(
+    client, svc, organizer, signers
+) -> None:
+    svc.settings = replace(svc.settings, organization_timezone="America/Los_Angeles")
+    response = post(client, "send", when="later", send_at="2099-05-01T18:00")
+    assert response.status_code == 302
+    with svc.db() as session:
+        stored = session.scalars(select(Broadcast.send_at)).one()
+    assert stored == datetime(2099, 5, 2, 1, 0, tzinfo=UTC)
+    assert "2099-05-01 18:00 PDT" in client.get("/broadcasts/1").get_data(as_text=True)
+    listing = client.get("/broadcasts/").get_data(as_text=True)
+    assert "2099-05-01 18:00 PDT" in listing and "(UTC)" not in listing
+
+
+def test_a_time_already_past_is_not_scheduled(client, svc, organizer, signers) -> None:
+    response = post(client, "send", when="later", send_at="2020-05-01T18:00")
+    assert response.status_code == 400
+    assert "2020-05-01 18:00 EDT has passed" in response.get_data(as_text=True)
+    with svc.db() as session:
+        assert session.scalars(select(Broadcast)).all() == []
+
+
+def test_one_receiver_is_one_person(client, organizer, signers) -> None:
+    signers[JANE].text("STOP")
+    html = post(client, "preview", state="ga").get_data(as_text=True)
+    assert preview_figure(html, "receiving") == "1"
+    assert "Send to 1 person<" in html and "1 people" not in html
+
+
+def test_a_test_held_for_quiet_hours_says_when_it_goes_in_local_time(
+    client, svc, organizer, signers, twilio
+) -> None:
+    svc.settings = replace(svc.settings, send_window="09:00-20:00")
+    svc.clock = lambda: datetime(2026, 5, 1, 7, 0, tzinfo=UTC)  # 3:00 in Atlanta
+    html = post(client, "test", test_phone="(404) 555-0123").get_data(as_text=True)
+    assert "is held for quiet hours at that phone: it goes at 2026-05-01 09:00 EDT." in html
+    assert twilio.messages == []
 
 
 def test_an_action_without_its_csrf_token_is_refused(client, organizer, signers) -> None:

@@ -435,3 +435,16 @@ def test_a_page_view_reads_only_through_indexes_once_the_counts_are_kept(
         "ix_supporters_id_opted_out",
     ):
         assert index in plans, plans
+
+
+def test_times_are_shown_in_the_organizations_zone(client, svc, phone, run_jobs) -> None:
+    for body in ("FACES", "Jane Doe", "30303", "YES"):
+        phone.text(body)
+    run_jobs()
+    with svc.db.begin() as session:
+        session.execute(
+            update(Signature).values(signed_at=datetime(2026, 1, 15, 17, 30, tzinfo=UTC))
+        )
+    log_in(client, svc)
+    html = client.get("/campaigns/doj-face-recognition").get_data(as_text=True)
+    assert ">2026-01-15 12:30 EST<" in html and "17:30 UTC" not in html
