@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from bot.quiet_hours import SendWindow, is_open, zones_for
 from conversations.parsing import first_name
 from store.models import Signature, Supporter
 
@@ -188,6 +189,26 @@ def count(session: Session, campaign_id: int, audience: Audience) -> Count:
         longest_first_name=max((int(row[2] or 0) for row in rows if row[0] is None), default=0),
         longest_city=max((int(row[3] or 0) for row in rows if row[0] is None), default=0),
     )
+
+
+def in_quiet_hours(
+    session: Session, campaign_id: int, audience: Audience, now: datetime, window: SendWindow
+) -> int:
+    """How many of those who will receive it are in quiet hours at ``now``: their texts wait.
+
+    Grouped by stored time zone and area code (the same rules as at send time), so a million
+    signers are a few hundred rows.
+    """
+    area = func.substr(Supporter.phone, 1, 5)
+    rows = session.execute(
+        signers(campaign_id, audience)
+        .add_columns(Supporter.time_zone, func.min(Supporter.phone), func.count())
+        .where(exclusion().is_(None))
+        .group_by(Supporter.time_zone, area)
+    ).all()
+    if window.always_open:
+        return 0
+    return sum(n for zone, phone, n in rows if not is_open(now, zones_for(zone, phone), window))
 
 
 def _first_word(session: Session, name: Any) -> ColumnElement[str]:

@@ -34,6 +34,7 @@ from bot import broadcasts, local_time
 from bot.audience import Audience, AudienceError
 from bot.auth import role_required
 from bot.broadcasts import DELIVERED, FAILED, SENT, BroadcastError, Preview, Report
+from bot.quiet_hours import parse_window
 from bot.segments import measure
 from bot.services import Services, services
 from store.models import Broadcast, Campaign, Message
@@ -160,7 +161,9 @@ def compose() -> ResponseReturnValue:
 @role_required("organizer")
 def show(broadcast_id: int) -> ResponseReturnValue:
     found = _report(broadcast_id)
-    return render_template("broadcasts/show.html", report=found, figures=_figures(found))
+    return render_template(
+        "broadcasts/show.html", report=found, figures=_figures(found), opens=_window_opens()
+    )
 
 
 @bp.get("/<int:broadcast_id>/figures.json")
@@ -255,6 +258,7 @@ def _figures(report: Report) -> dict[str, Any]:
         "held": report.held,
         "skipped": sum(report.skipped.values()),
         "canceled": report.canceled,
+        "waiting": report.waiting,
         "replies": report.replies,
     }
 
@@ -295,11 +299,28 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _duration(preview: Preview, mps: int) -> str:
-    """Roughly how long the send takes at ``TWILIO_MPS`` segments a second, in words."""
-    minutes = preview.receiving * preview.segments.count / max(mps, 1) / 60
+    """Roughly how long the send takes at ``TWILIO_MPS`` segments a second, and who waits for
+    their morning, in words."""
+    now = preview.receiving - preview.quiet
+    minutes = now * preview.segments.count / max(mps, 1) / 60
     if minutes < 1:
-        return "under a minute"
-    return f"about {round(minutes):,} min" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+        took = "under a minute"
+    else:
+        took = (
+            f"about {round(minutes):,} min" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+        )
+    waits = f"waiting for {_window_opens()}"
+    if not preview.quiet:
+        return f"{took} to send"
+    if not now:
+        return f"everyone is in quiet hours now: {waits}"
+    return f"{took} to send to {people(now)}; {people(preview.quiet)} in quiet hours, {waits}"
+
+
+def _window_opens() -> str:
+    """When held texts go, in words: 9:00 local."""
+    start = parse_window(services().settings.send_window).start_minute
+    return f"{start // 60}:{start % 60:02d} local"
 
 
 def people(n: int) -> str:

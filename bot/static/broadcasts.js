@@ -10,8 +10,10 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!response.ok) return;
         const figures = await response.json();
         for (const [key, value] of Object.entries(figures)) {
-          const shown = document.querySelector(`[data-figure="${key}"]`);
-          if (shown) shown.textContent = typeof value === "number" ? value.toLocaleString("en-US") : value;
+          // The cards and the delivery report show the same figures: update every copy.
+          for (const shown of document.querySelectorAll(`[data-figure="${key}"]`)) {
+            shown.textContent = typeof value === "number" ? value.toLocaleString("en-US") : value;
+          }
         }
         const meter = document.querySelector("[data-meter]");
         if (meter && figures.planned) meter.style.width = `${(100 * figures.handled) / figures.planned}%`;

@@ -11,7 +11,7 @@ import pytest
 from conftest import Phone, csrf_token, log_in
 from sqlalchemy import select
 
-from store.models import Broadcast
+from store.models import Broadcast, Supporter
 
 SLUG = "doj-face-recognition"
 JANE = "+14045550123"  # Atlanta, GA
@@ -310,6 +310,44 @@ def test_a_test_held_for_quiet_hours_says_when_it_goes_in_local_time(
     html = post(client, "test", test_phone="(404) 555-0123").get_data(as_text=True)
     assert "is held for quiet hours at that phone: it goes at 2026-05-01 09:00 EDT." in html
     assert twilio.messages == []
+
+
+def test_texts_held_for_quiet_hours_are_not_counted_as_handled(
+    client, svc, organizer, signers, twilio, run_jobs
+) -> None:
+    svc.settings = replace(svc.settings, send_window="09:00-20:00")
+    svc.clock = lambda: datetime(2026, 5, 1, 7, 0, tzinfo=UTC)  # 3:00 in Atlanta and New York
+    html = post(client, "preview").get_data(as_text=True)
+    assert "everyone is in quiet hours now: waiting for 9:00 local" in html
+    assert "under a minute" not in html
+    post(client, "send")
+    run_jobs()
+    assert twilio.messages == []
+    figures = client.get("/broadcasts/1/figures.json").get_json()
+    # Luis is skipped (he texted STOP): the one text settled; Jane's and Ana's wait.
+    assert (figures["planned"], figures["handled"], figures["held"]) == (3, 1, 2)
+    page = " ".join(client.get("/broadcasts/1").get_data(as_text=True).split())
+    assert re.search(r'>1</span> of <span data-figure="planned">3</span> sent or settled', page)
+    assert '<span data-figure="held">2</span> waiting for 9:00 local' in page
+    # The cards and the delivery report are one set of figures, updated together.
+    assert page.count('data-figure="held"') == 3
+    assert page.count('data-figure="sent"') == 2
+
+
+def test_a_canceled_broadcast_text_shows_as_canceled_not_an_empty_bubble(
+    client, svc, organizer, signers, run_jobs
+) -> None:
+    svc.settings = replace(svc.settings, send_window="09:00-20:00")
+    svc.clock = lambda: datetime(2026, 5, 1, 7, 0, tzinfo=UTC)  # held until the morning
+    post(client, "send")
+    run_jobs()
+    client.post("/broadcasts/1/cancel", data={"csrf_token": csrf_token(client, "/broadcasts/1")})
+    run_jobs()
+    with svc.db() as session:
+        jane = session.scalars(select(Supporter.id).where(Supporter.phone == JANE)).one()
+    html = " ".join(client.get(f"/supporters/{jane}").get_data(as_text=True).split())
+    assert "Broadcast 1</a>: canceled before it went" in html
+    assert "<p></p>" not in html
 
 
 def test_an_action_without_its_csrf_token_is_refused(client, organizer, signers) -> None:
