@@ -34,7 +34,7 @@ from bot import broadcasts, local_time
 from bot.audience import Audience, AudienceError
 from bot.auth import role_required
 from bot.broadcasts import DELIVERED, FAILED, SENT, BroadcastError, Preview, Report
-from bot.quiet_hours import parse_window
+from bot.quiet_hours import window_opens
 from bot.segments import measure
 from bot.services import Services, services
 from store.models import Broadcast, Campaign, Message
@@ -318,9 +318,7 @@ def _duration(preview: Preview, mps: int) -> str:
 
 
 def _window_opens() -> str:
-    """When held texts go, in words: 9:00 local."""
-    start = parse_window(services().settings.send_window).start_minute
-    return f"{start // 60}:{start % 60:02d} local"
+    return window_opens(services().settings.send_window)
 
 
 def people(n: int) -> str:

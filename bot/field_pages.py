@@ -27,14 +27,16 @@ from bot import signs
 from bot.auth import role_required
 from bot.events import EventError, create_event, list_events
 from bot.leaderboard import by_event, by_volunteer
-from bot.paper import PaperError, import_signups
+from bot.paper import PaperError, import_signups, result_words
 from bot.phones import national
+from bot.quiet_hours import window_opens
 from bot.services import services
 from bot.volunteers import VolunteerError, list_volunteers, register_volunteer
 from store.models import Campaign, Event, Signature
 
 bp = Blueprint("field", __name__)
 bp.add_app_template_filter(national, "national_phone")
+bp.add_app_template_filter(result_words, "paper_result")
 
 
 @bp.get("/events")
@@ -172,24 +174,36 @@ def volunteers() -> ResponseReturnValue:
 @bp.route("/events/<slug>/paper", methods=["GET", "POST"])
 @role_required("organizer")
 def paper(slug: str) -> ResponseReturnValue:
-    """Upload a typed-up paper sheet; show what happened to each row."""
-    svc, report, status = services(), None, 200
+    """Upload a typed-up paper sheet, see what will happen to each row, then import it."""
+    svc, report, status, text = services(), None, 200, ""
     with svc.db() as session:
         event = _event(session, slug)
         name = event.name
         volunteers = [v for v in list_volunteers(session, slug) if not v.removed]
+    volunteer = request.form.get("volunteer") or None
     if request.method == "POST":
+        # First the file, for a preview that stores and texts nothing; then the same text back,
+        # confirmed, to import.
+        confirmed = request.form.get("action") == "import"
         upload = request.files.get("sheet")
-        data = upload.read() if upload is not None else b""
+        data = request.form.get("sheet_text", "") if confirmed else (upload and upload.read())
         try:
             if not data:
                 raise PaperError("no file was chosen")
-            report = import_signups(svc, data, slug, request.form.get("volunteer") or None)
+            report = import_signups(svc, data, slug, volunteer, store=confirmed)
+            text = data if isinstance(data, str) else data.decode("utf-8-sig")
         except PaperError as error:
             flash(f"Nothing imported: {error}.", "error")
             status = 400
     return render_template(
-        "field/paper.html", slug=slug, name=name, volunteers=volunteers, report=report
+        "field/paper.html",
+        slug=slug,
+        name=name,
+        volunteers=volunteers,
+        report=report,
+        sheet_text=text,
+        volunteer=volunteer,
+        opens=window_opens(svc.settings.send_window),
     ), status
 
 

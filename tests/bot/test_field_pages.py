@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import struct
 import zlib
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -341,7 +344,9 @@ def test_the_leaderboard_shows_entered_confirmed_and_rate(
     ) in html
 
 
-def test_a_messy_paper_sheet_gets_a_report_for_every_row(client, svc, rally) -> None:
+def test_a_messy_paper_sheet_is_previewed_row_by_row_then_imported(
+    client, svc, rally, twilio, run_jobs
+) -> None:
     log_in(client, svc, "organizer")
     data = {
         "sheet": (io.BytesIO(MESSY_SHEET.encode()), "sheet.csv"),
@@ -356,15 +361,47 @@ def test_a_messy_paper_sheet_gets_a_report_for_every_row(client, svc, rally) -> 
         re.S,
     )
     assert rows == [
-        ("Jane Doe", "added"),
-        ("Luis Ortiz", "added"),  # ZIP 2134 is Boston's 02134, its zero dropped by a spreadsheet
+        ("Jane Doe", "texted to confirm"),
+        ("Luis Ortiz", "texted to confirm"),  # ZIP 2134 is Boston's 02134, its zero dropped
         ("Jane Doe", "duplicate in file"),
         ("Ana Ruiz", "invalid phone"),
         ("Kim Le", "invalid ZIP"),
         ("Tom Li", "no consent"),
     ]
-    assert "2 of 6 rows sent a text to confirm" in page(response)
+    assert "Check before importing: 2 of 6 rows will get a text to confirm" in page(response)
+    # Nothing is stored or texted until the organizer confirms what the preview shows.
+    assert signups(svc) == []
+    run_jobs()
+    assert twilio.messages == []
+    sheet_text = re.search(
+        r'<textarea name="sheet_text" hidden>(.*?)</textarea>', page(response), re.S
+    )
+    assert sheet_text
+    confirm = {
+        "action": "import",
+        "sheet_text": html.unescape(sheet_text.group(1)),
+        "volunteer": "+14045550150",
+        "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
+    }
+    imported = client.post("/events/atlanta-rally/paper", data=confirm)
+    assert "2 of 6 rows asked by text to confirm" in page(imported)
     assert [s.volunteer_id is not None for s in signups(svc)] == [True, True]
+
+
+def test_a_sheet_typed_in_at_night_says_its_texts_wait_for_the_morning(client, svc, rally) -> None:
+    svc.settings = replace(svc.settings, send_window="09:00-20:00")
+    svc.clock = lambda: datetime(2026, 12, 6, 3, 30, tzinfo=UTC)  # 22:30 in Atlanta
+    log_in(client, svc, "organizer")
+    data = {
+        "sheet": (
+            io.BytesIO(b"name,phone,zip,consent\nJane Doe,404-555-0123,30303,yes\n"),
+            "s.csv",
+        ),
+        "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
+    }
+    text = page(client.post("/events/atlanta-rally/paper", data=data))
+    assert "1 is in quiet hours now: the text waits for 9:00 local." in " ".join(text.split())
+    assert "sent a text" not in text
 
 
 @pytest.mark.parametrize(
