@@ -18,11 +18,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import charts, exports, packet, packet_pdf, phones, stats, supporter_history
+from bot import charts, exports, packet, packet_pdf, people, phones, stats, supporter_history
 from bot.auth import role_required
 from bot.services import services
 from conversations import Campaign as CampaignFile
-from store.models import Campaign, Supporter, iso_utc
+from store.models import Campaign, iso_utc
 
 bp = Blueprint("dashboard", __name__)
 bp.add_app_template_filter(phones.masked, "masked_phone")
@@ -127,16 +127,41 @@ def packet_download(slug: str) -> ResponseReturnValue:
 @bp.get("/supporters")
 @role_required("organizer")
 def find_supporter() -> ResponseReturnValue:
-    """Find a supporter by phone, typed any way an organizer types it."""
-    raw = request.args.get("phone", "").strip()
-    phone = phones.e164(raw) if raw else None
+    """Find anyone who ever texted: by phone, typed any way an organizer types it, or by name."""
+    raw = (request.args.get("q") or request.args.get("phone") or "").strip()
+    # A link that asks with phone= means a phone; the search box (q=) takes either.
+    as_phone = "phone" in request.args or _looks_like_phone(raw)
+    phone = phones.e164(raw) if as_phone else None
+    matches: list[people.Match] = []
     if phone is not None:
         with services().db() as session:
-            found = session.scalar(select(Supporter.id).where(Supporter.phone == phone))
+            found = supporter_history.history_of_phone(session, phone)
         if found is not None:
-            return redirect(url_for("dashboard.supporter", supporter_id=found))
-    status = 404 if raw else 200
-    return render_template("dashboard/find_supporter.html", phone=raw, phone_e164=phone), status
+            if found.supporter is not None:
+                return redirect(url_for("dashboard.supporter", supporter_id=found.supporter.id))
+            return redirect(url_for("dashboard.phone_history", phone=phone))
+    elif raw and not as_phone:
+        with services().db() as session:
+            matches = people.by_name(session, raw)
+    status = 404 if raw and not matches else 200
+    return render_template(
+        "dashboard/find_supporter.html",
+        query=raw,
+        phone_e164=phone,
+        looks_like_phone=as_phone,
+        matches=matches,
+    ), status
+
+
+@bp.get("/supporters/phone/<phone>")
+@role_required("organizer")
+def phone_history(phone: str) -> ResponseReturnValue:
+    """What a phone with no profile texted and was sent."""
+    with services().db() as session:
+        history = supporter_history.history_of_phone(session, phone)
+    if history is None:
+        abort(404)
+    return render_template("dashboard/supporter.html", history=history)
 
 
 @bp.get("/supporters/<int:supporter_id>")
@@ -147,6 +172,26 @@ def supporter(supporter_id: int) -> ResponseReturnValue:
     if history is None:
         abort(404)
     return render_template("dashboard/supporter.html", history=history)
+
+
+@bp.get("/campaigns/<slug>/signers")
+@role_required("organizer")
+def signers(slug: str) -> ResponseReturnValue:
+    """Every signer of the campaign, a page at a time, searched by name, phone, ZIP or state."""
+    file = _campaign_file(slug)
+    search = request.args.get("q", "").strip()
+    page = request.args.get("page", "1")
+    with services().db() as session:
+        row = _campaign_row(session, slug)
+        found = people.signer_page(
+            session, row.id if row else None, search, int(page) if page.isdigit() else 1
+        )
+    return render_template("dashboard/signers.html", campaign=file, found=found, search=search)
+
+
+def _looks_like_phone(text: str) -> bool:
+    # A name has letters; a phone is digits and the marks people type around them.
+    return bool(text) and not any(c.isalpha() for c in text.replace("ext", ""))
 
 
 def _counts() -> dict[str, int]:
