@@ -73,15 +73,27 @@ def campaign(slug: str) -> ResponseReturnValue:
 @role_required("organizer")
 def signers_csv(slug: str) -> ResponseReturnValue:
     """Every signer as CSV for a spreadsheet, streamed as it is read."""
+    return _signers_download(slug, for_crm=False)
+
+
+@bp.get("/campaigns/<slug>/signers-crm.csv")
+@role_required("organizer")
+def signers_crm_csv(slug: str) -> ResponseReturnValue:
+    """Every signer as CSV for CRM import: raw E.164, first and last name, ZIP as text."""
+    return _signers_download(slug, for_crm=True)
+
+
+def _signers_download(slug: str, *, for_crm: bool) -> ResponseReturnValue:
     svc = services()
     _campaign_file(slug)
     with svc.db() as session:
         row = _campaign_row(session, slug)
     today = svc.clock().date().isoformat()
+    name = f"{slug}-signers-{'crm-' if for_crm else ''}{today}.csv"
     return Response(
-        stream_with_context(exports.download(svc.db, row.id if row else None)),
+        stream_with_context(exports.download(svc.db, row.id if row else None, for_crm)),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-signers-{today}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
