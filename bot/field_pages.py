@@ -31,7 +31,12 @@ from bot.paper import PaperError, import_signups, result_words
 from bot.phones import national
 from bot.quiet_hours import window_opens
 from bot.services import services
-from bot.volunteers import VolunteerError, list_volunteers, register_volunteer
+from bot.volunteers import (
+    AlreadyVolunteering,
+    VolunteerError,
+    list_volunteers,
+    register_volunteer,
+)
 from store.models import Campaign, Event, Signature
 
 bp = Blueprint("field", __name__)
@@ -148,17 +153,24 @@ def signed_through(session: Session, event: Event) -> int:
 @role_required("organizer")
 def volunteers() -> ResponseReturnValue:
     """Register a volunteer's phone for an event, and list them all."""
-    svc, status = services(), 200
+    svc, status, asking = services(), 200, False
     form = {key: request.form.get(key, "").strip() for key in ("phone", "name", "event")}
     if request.method == "POST":
         try:
             with svc.db.begin() as session:
                 volunteer = register_volunteer(
-                    session, form["phone"], name=form["name"], event=form["event"]
+                    session,
+                    form["phone"],
+                    name=form["name"],
+                    event=form["event"],
+                    move=request.form.get("move") == "yes",
                 )
                 done = f"{volunteer.name} ({national(volunteer.phone)}) can sign people up"
             flash(f"{done} at {form['event']}.", "success")
             return redirect(url_for(".volunteers", event=form["event"]))
+        except AlreadyVolunteering as question:
+            flash(f"Not yet: {question}.", "error")
+            status, asking = 409, True
         except VolunteerError as error:
             flash(f"Not registered: {error}.", "error")
             status = 400
@@ -167,7 +179,12 @@ def volunteers() -> ResponseReturnValue:
         rows = list_volunteers(session, chosen)
         events = list_events(session)
     return render_template(
-        "field/volunteers.html", volunteers=rows, events=events, chosen=chosen, form=form
+        "field/volunteers.html",
+        volunteers=rows,
+        events=events,
+        chosen=chosen,
+        form=form,
+        asking=asking,
     ), status
 
 
