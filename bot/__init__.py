@@ -15,6 +15,7 @@ from bot import (
     campaign_editor,
     cli,
     dashboard,
+    error_pages,
     field_form,
     field_pages,
     health,
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     services.init_app(app, settings)
     auth.init_app(app, settings)
     local_time.init_app(app)
+    error_pages.init_app(app)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.
     auth.csrf.exempt(webhooks.bp)
     auth.csrf.exempt(simulator.bp)
