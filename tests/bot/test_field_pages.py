@@ -259,9 +259,7 @@ def test_the_same_entry_sent_twice_asks_only_once(client, svc, rally) -> None:
     again = post_entry(client, token, phone="(404) 555-0123")
     assert again.status_code == 200
     assert again.json["outcome"] == "already_waiting"
-    assert (
-        again.json["message"] == "Jane ((404) 555-0123) already has a text waiting for their YES."
-    )
+    assert again.json["message"] == "Jane (404-555-0123) already has a text waiting for their YES."
     assert len(signups(svc)) == 1
 
 
@@ -269,8 +267,12 @@ def test_the_same_entry_sent_twice_asks_only_once(client, svc, rally) -> None:
     ("entry", "field", "reason"),
     [
         ({"phone": "555-0125"}, "phone", "not a U.S. mobile number"),
-        ({"zip": "00000"}, "zip", "not a U.S. ZIP code"),
+        # One rule with ADD by text: a British mobile is no U.S. number, whatever the ZIP.
+        ({"phone": "+44 7911 123456"}, "phone", "the bot texts U.S. numbers only"),
+        ({"zip": "00000"}, "zip", "There is no ZIP code 00000. Check it with the person."),
+        ({"zip": "3030x"}, "zip", "A ZIP code is five digits, like 30303."),
         ({"name": "http://spam.example"}, "name", "Write the person's name"),
+        ({"name": "Jane " * 100}, "name", "a name can be at most 100"),
         ({"event": "nowhere"}, "event", "Pick the event"),
     ],
 )

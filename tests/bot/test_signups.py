@@ -151,7 +151,7 @@ def test_a_stop_ends_it_and_nothing_more_is_sent(maria, jane, run_jobs, svc) -> 
     assert "unsubscribed" in jane.text("STOP")[0]
     assert [s.status for s in signups(svc)] == ["stopped"]
     assert maria.text("ADD 404-555-0123 Jane Doe 30303") == [
-        "(404) 555-0123 has opted out of our texts, so we can't text Jane. "
+        "404-555-0123 has opted out of our texts, so we can't text Jane. "
         "They can text START to this number to opt back in."
     ]
     run_jobs()
@@ -210,6 +210,7 @@ def test_a_phone_that_is_not_a_volunteer_cannot_add_anyone(client, twilio, jane,
         ("ADD 404-555-012 Jane Doe 30303", "404-555-012 isn't a valid phone number."),
         ("ADD 123-456-7890 Jane Doe 30303", "123-456-7890 isn't a valid phone number."),
         ("ADD +44 20 7946 0018 Jane Doe 30303", "+44 20 7946 0018 is a landline"),
+        ("ADD +44 7911 123456 Jane Doe 30303", "+44 7911 123456 isn't a valid phone number."),
         ("ADD 404-555-0123 Jane Doe 00000", "I couldn't find ZIP code 00000."),
         ("ADD 404-555-0123 30303", "To add someone, text ADD, their phone, name and ZIP"),
     ],
@@ -231,7 +232,7 @@ def test_someone_who_already_signed_is_not_asked_again(maria, jane, run_jobs, sv
     jane.text("YES")
     run_jobs()
     assert maria.text("ADD (404) 555-0123 Jane Doe 30303") == [
-        "Jane ((404) 555-0123) has already signed. Thank you!"
+        "Jane (404-555-0123) has already signed. Thank you!"
     ]
     run_jobs()
     assert len(jane.texts_received()) == 1  # the confirmation of her own signature
@@ -241,7 +242,7 @@ def test_someone_who_already_signed_is_not_asked_again(maria, jane, run_jobs, sv
 def test_a_second_add_of_the_same_person_sends_one_request(maria, jane, run_jobs, svc) -> None:
     maria.text("ADD 404-555-0123 Jane Doe 30303")
     assert maria.text("ADD +1 404 555 0123 Jane Doe 30303") == [
-        "Jane ((404) 555-0123) already has a text waiting for their YES."
+        "Jane (404-555-0123) already has a text waiting for their YES."
     ]
     run_jobs()
     assert len(jane.texts_received()) == 1

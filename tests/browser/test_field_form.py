@@ -120,7 +120,7 @@ def test_a_bad_zip_is_explained_next_to_the_field_and_nothing_is_queued(context,
     page.get_by_role("button", name="Log in").click()
     enter(page, "Jane Doe", "404-555-0123", "00000")
     expect(page.locator("#zip-error")).to_have_text(
-        "That is not a U.S. ZIP code. Five digits, like 30303."
+        "There is no ZIP code 00000. Check it with the person."
     )
     expect(page.get_by_label("Their ZIP code")).to_be_focused()
     expect(page.get_by_label("Their name")).to_have_value("Jane Doe")  # nothing to type again
