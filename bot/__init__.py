@@ -38,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    # fontTools logs each table it subsets at INFO: some fifty lines for every PDF made.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     local_time.init_app(app)

@@ -258,4 +258,5 @@ def _sign(slug: str) -> signs.Sign:
         number=signs.sign_number(svc.settings.twilio_phone_number),
         organization=svc.catalog.organization.name,
         messages_per_month=campaign.messages_per_month if campaign else 0,
+        ask=campaign.title if campaign else "",
     )

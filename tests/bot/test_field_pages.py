@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 import struct
 import zlib
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 import zxingcpp
 from conftest import Phone, csrf_token, log_in
+from fpdf import FPDF
+from markupsafe import escape
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -192,6 +195,32 @@ def test_the_qr_code_in_the_pdf_decodes_to_a_text_of_the_keyword_to_the_number(
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF-")
     (image,) = pdf_images(response.data)
     assert decode_qr(image) == [SMS_LINK]
+
+
+def test_the_sign_and_its_pdf_say_what_the_petition_asks_and_who_asks(
+    client, rally, svc, monkeypatch, caplog
+) -> None:
+    title = svc.catalog.by_slug(SLUG).title
+    html = page(client.get("/events/atlanta-rally/sign"))
+    assert f'<h1 class="sign-ask">{escape(title)}</h1>' in html
+    assert '<p class="sign-organization">Civil Rights Text Team</p>' in html
+    written: list[str] = []
+    for method in ("cell", "multi_cell"):
+        real = getattr(FPDF, method)
+
+        def record(self: FPDF, w: float, h: float, text: str = "", *a: Any, _real=real, **k: Any):
+            if not k.get("dry_run"):
+                written.append(text)
+            return _real(self, w, h, text, *a, **k)
+
+        monkeypatch.setattr(FPDF, method, record)
+    caplog.set_level(logging.INFO)
+    assert client.get("/events/atlanta-rally/sign.pdf").status_code == 200
+    # The organization, then the ask, above "Text FACESATL".
+    assert 0 == written.index("Civil Rights Text Team") < written.index(title)
+    assert written.index(title) < written.index("Text") < written.index("FACESATL")
+    # fontTools subsetting the font used to log some fifty INFO lines per PDF.
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
 
 
 def test_an_unknown_event_has_no_sign_and_no_stage_screen(client) -> None:
