@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -169,18 +171,20 @@ def find_supporter() -> ResponseReturnValue:
 @role_required("organizer")
 def phone_history(phone: str) -> ResponseReturnValue:
     """What a phone with no profile texted and was sent."""
-    with services().db() as session:
-        history = supporter_history.history_of_phone(session, phone)
-    if history is None:
-        abort(404)
-    return render_template("dashboard/supporter.html", history=history)
+    return _history_page(lambda session: supporter_history.history_of_phone(session, phone))
 
 
 @bp.get("/supporters/<int:supporter_id>")
 @role_required("organizer")
 def supporter(supporter_id: int) -> ResponseReturnValue:
+    return _history_page(lambda session: supporter_history.history(session, supporter_id))
+
+
+def _history_page(
+    read: Callable[[Session], supporter_history.History | None],
+) -> ResponseReturnValue:
     with services().db() as session:
-        history = supporter_history.history(session, supporter_id)
+        history = read(session)
     if history is None:
         abort(404)
     return render_template("dashboard/supporter.html", history=history)
