@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import api, cli, health, in_process, services
+from bot import api, cli, error_pages, health, in_process, local_time, services
 from bot.accounts import auth
 from bot.accounts import cli as accounts_cli
 from bot.api import cli as api_cli
@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging()
     services.init_app(app, settings)
     auth.init_app(app, settings)
+    local_time.init_app(app)
+    error_pages.init_app(app)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.
     auth.csrf.exempt(webhooks.bp)
     auth.csrf.exempt(simulator.bp)

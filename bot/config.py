@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
@@ -41,6 +42,8 @@ class Settings:
     campaigns_dir: str = str(PROJECT_ROOT / "campaigns")
     stop_replies_by: str = "bot"  # or "twilio", when Advanced Opt-Out answers STOP/START/HELP
     send_window: str = "09:00-20:00"  # recipients' local hours for texts the organization starts
+    # The zone the dashboard shows times in and reads a scheduled time in; storage stays UTC.
+    organization_timezone: str = "America/New_York"
     conversation_ttl: int = 24 * 3600  # seconds a conversation waits for the next answer
     job_timeout: int = 30  # seconds a job may run; one that started longer ago lost its worker
     recovery_interval: int = 30  # seconds between the worker's sweeps for lost jobs
@@ -145,6 +148,13 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
             f"API_RATE_LIMIT must be like 120/minute, not {settings.api_rate_limit!r}"
         ) from None
     try:
+        ZoneInfo(settings.organization_timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"ORGANIZATION_TIMEZONE must be a time zone like America/New_York, "
+            f"not {settings.organization_timezone!r}"
+        ) from None
+    try:
         parse_window(settings.send_window)
     except ValueError as error:
         raise ConfigError(f"SEND_WINDOW: {error}") from None
@@ -181,3 +191,5 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    # fontTools logs each table it subsets at INFO: some fifty lines for every PDF made.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -255,7 +255,8 @@ class Event(Base):
 
 
 class Volunteer(Base):
-    """A phone allowed to sign people up by text (ADD), at one event at a time."""
+    """A phone allowed to sign people up by text (ADD): its ADD texts count for ``event_id``,
+    the event it serves now; ``VolunteerEvent`` lists every event it has served."""
 
     __tablename__ = "volunteers"
 
@@ -265,6 +266,16 @@ class Volunteer(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     # Removed volunteers keep their row: their sign-ups still name them.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VolunteerEvent(Base):
+    """An event a volunteer serves or served: one volunteer, several events."""
+
+    __tablename__ = "volunteer_events"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

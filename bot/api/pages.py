@@ -10,7 +10,7 @@ from bot.api import tokens
 from bot.api.tokens import TokenError
 from bot.services import services
 
-bp = Blueprint("api_pages", __name__, url_prefix="/admin/api-tokens")
+bp = Blueprint("api_pages", __name__, url_prefix="/admin/api-tokens", template_folder="templates")
 
 
 @bp.get("/")

@@ -174,7 +174,7 @@ def supporter(phone: str) -> ResponseReturnValue:
     with services().db() as session:
         supporter_id = session.scalar(select(Supporter.id).where(Supporter.phone == number))
         found = None if supporter_id is None else supporter_history.history(session, supporter_id)
-    if found is None:
+    if found is None or found.supporter is None:
         raise ApiError(404, "not_found", f"no supporter has the phone {number}")
     return jsonify(
         {

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from bot.lib.quiet_hours import SendWindow, is_open, zones_for
 from conversations.parsing import first_name
 from store.models import Signature, Supporter
 from store.statuses import Channel
@@ -79,14 +80,16 @@ class Audience:
         data: dict[str, Any] = json.loads(text or "{}")
         return cls.of(**data)
 
-    def describe(self) -> str:
-        """The filters in words, for a preview or a report."""
+    def describe(self, zone: tzinfo = UTC) -> str:
+        """The filters in words, for a preview or a report, with times in ``zone``."""
         parts = [
             f"in {self.state}" if self.state else "",
             f"ZIP {self.zip_prefix}…" if self.zip_prefix else "",
             f"language {self.language}" if self.language else "",
             f"signed by {self.source}" if self.source else "",
-            f"signed since {self.signed_after:%Y-%m-%d %H:%M} UTC" if self.signed_after else "",
+            f"signed since {self.signed_after.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            if self.signed_after
+            else "",
         ]
         chosen = ", ".join(p for p in parts if p)
         return f"signers {chosen}" if chosen else "every signer"
@@ -191,6 +194,26 @@ def count(session: Session, campaign_id: int, audience: Audience) -> Count:
         longest_first_name=max((int(row[2] or 0) for row in rows if row[0] is None), default=0),
         longest_city=max((int(row[3] or 0) for row in rows if row[0] is None), default=0),
     )
+
+
+def in_quiet_hours(
+    session: Session, campaign_id: int, audience: Audience, now: datetime, window: SendWindow
+) -> int:
+    """How many of those who will receive it are in quiet hours at ``now``: their texts wait.
+
+    Grouped by stored time zone and area code (the same rules as at send time), so a million
+    signers are a few hundred rows.
+    """
+    area = func.substr(Supporter.phone, 1, 5)
+    rows = session.execute(
+        signers(campaign_id, audience)
+        .add_columns(Supporter.time_zone, func.min(Supporter.phone), func.count())
+        .where(exclusion().is_(None))
+        .group_by(Supporter.time_zone, area)
+    ).all()
+    if window.always_open:
+        return 0
+    return sum(n for zone, phone, n in rows if not is_open(now, zones_for(zone, phone), window))
 
 
 def _first_word(session: Session, name: Any) -> ColumnElement[str]:

@@ -33,6 +33,7 @@ from redis.lock import Lock
 from sqlalchemy import (
     CursorResult,
     Result,
+    Select,
     String,
     case,
     exists,
@@ -49,7 +50,7 @@ from bot.integrations import outbox, payloads
 from bot.lib.segments import measure
 from bot.outbound.jobs import Ready, claim, store_outcomes, transmit
 from bot.outbound.pacing import MAX_WAIT, RateLimit
-from bot.outbound.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
+from bot.outbound.senders import SEND_TIMEOUT_SECONDS, SendFailed, Sent
 from bot.services import BROADCASTS_QUEUE, REPLIES_QUEUE, Services, services
 from store.models import MESSAGES, Broadcast, Campaign, Message, Signature, Supporter
 from store.statuses import BroadcastStatus, Channel, Direction, MessageKind, MessageStatus
@@ -204,15 +205,30 @@ def sender_name(svc: Services, channel_name: str) -> str:
     return settings.twilio_phone_number or "console"
 
 
-Outcome = Sent | SendFailed | None  # None: no slot before the slice's end, so not sent
+Outcome = Sent | SendFailed | None  # None: not sent (no slot before the slice's end, or paused)
 
 
-def _send(sender: Sender, ready: Ready, at: float) -> Sent | SendFailed:
-    """In a pool thread: wait for the slot the slice reserved, then hand the text over."""
+def _send(svc: Services, ready: Ready, at: float, broadcast_id: int) -> Sent | SendFailed | None:
+    """In a pool thread: wait for the slot the slice reserved, then hand the text over, unless
+    the broadcast was paused or canceled meanwhile."""
     delay = at - time.monotonic()
     if delay > 0:  # even sleep(0) gives the interpreter away to another thread
         time.sleep(delay)
-    return transmit(sender, ready.outgoing)
+    # Read just before each text leaves (one primary-key read): once an organizer's Pause is
+    # acknowledged, no text of the broadcast starts on its way.
+    if not still_sending(svc, broadcast_id):
+        return None
+    return transmit(svc.sender, ready.outgoing)
+
+
+def still_sending(svc: Services, broadcast_id: int) -> bool:
+    """Whether the broadcast may send now: neither paused nor canceled."""
+    with svc.db() as session:
+        return session.scalar(_status_of(broadcast_id)) == "sending"
+
+
+def _status_of(broadcast_id: int) -> Select[str]:
+    return select(Broadcast.status).where(Broadcast.id == broadcast_id)
 
 
 @dataclass
@@ -230,13 +246,11 @@ class Slice:
     deadline: float  # time.monotonic()
     cursor: int = 0  # the last id claimed; pages go up from here
     backlog: deque[Ready] = field(default_factory=deque)  # claimed, not yet given a slot
-    in_flight: dict[Future[Sent | SendFailed], tuple[Ready, RateLimit]] = field(
-        default_factory=dict
-    )
+    in_flight: dict[Future[Outcome], tuple[Ready, RateLimit]] = field(default_factory=dict)
     answers: list[tuple[Ready, Outcome]] = field(default_factory=list)
     limits: dict[str, RateLimit] = field(default_factory=dict)
     # Finished sends, as each finishes: no scan of every send in flight to find them.
-    done: SimpleQueue[Future[Sent | SendFailed]] = field(default_factory=SimpleQueue)
+    done: SimpleQueue[Future[Outcome]] = field(default_factory=SimpleQueue)
     exhausted: bool = False
     stopped: bool = False  # paused, canceled or finished meanwhile
 
@@ -306,7 +320,7 @@ class Slice:
                 return 0.05
             for delay in waits:
                 ready = self.backlog.popleft()
-                task = pool.submit(_send, self.svc.sender, ready, asked + delay)
+                task = pool.submit(_send, self.svc, ready, asked + delay, self.broadcast_id)
                 self.in_flight[task] = (ready, limit)
                 task.add_done_callback(self.done.put)
             room -= len(waits)
@@ -329,7 +343,7 @@ class Slice:
         except Empty:
             return
 
-    def _collect(self, task: Future[Sent | SendFailed]) -> None:
+    def _collect(self, task: Future[Outcome]) -> None:
         if task not in self.in_flight:
             return  # collected already, by the final sweep of a slice
         ready, limit = self.in_flight.pop(task)
@@ -339,7 +353,9 @@ class Slice:
             # Sent or not, nobody knows: it stays "sending" and the recovery sweep decides.
             log.exception("broadcast %s: sending message %s", self.broadcast_id, ready.message_id)
             return
-        if isinstance(outcome, SendFailed) and outcome.retryable:
+        if outcome is None:
+            self.stopped = True  # paused or canceled: the rest go back unsent
+        elif isinstance(outcome, SendFailed) and outcome.retryable:
             # Too many requests, or Twilio (or the way to it) in trouble: every worker waits.
             limit.hold(HOLD_AFTER_TROUBLE)
         self.answers.append((ready, outcome))
@@ -409,7 +425,7 @@ class Slice:
             self.exhausted = False
 
     def _status(self, session: Session | None = None) -> str | None:
-        query = select(Broadcast.status).where(Broadcast.id == self.broadcast_id)
+        query = _status_of(self.broadcast_id)
         if session is not None:
             return session.scalar(query)
         with self.svc.db() as own:

@@ -6,22 +6,36 @@ and ``flask broadcast`` cannot disagree. A send posts back exactly what was prev
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from bot import local_time
 from bot.accounts.auth import role_required
 from bot.broadcasts import service as broadcasts
 from bot.broadcasts.audience import Audience, AudienceError
 from bot.broadcasts.service import DELIVERED, FAILED, SENT, BroadcastError, Preview, Report
+from bot.lib.quiet_hours import window_opens
 from bot.lib.segments import measure
 from bot.services import Services, services
 from store.models import Broadcast, Campaign, Message
@@ -29,18 +43,6 @@ from store.statuses import BroadcastStatus, Direction
 
 bp = Blueprint("broadcast_pages", __name__, url_prefix="/broadcasts", template_folder="templates")
 
-# The zones a scheduled time may be given in; the page picks the browser's when it is here.
-TIME_ZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-    "UTC",
-)
 REASONS = {
     "opted_out": "opted out (texted STOP)",
     "no_consent": "no consent on record",
@@ -60,8 +62,7 @@ class Draft:
     source: str = ""
     signed_after: str = ""
     when: str = "now"  # now or later
-    send_at: str = ""  # a datetime-local value, e.g. 2026-05-01T18:00
-    time_zone: str = TIME_ZONES[0]
+    send_at: str = ""  # a datetime-local value in the organization's zone, e.g. 2026-05-01T18:00
 
     @classmethod
     def from_form(cls, form: Any) -> Draft:
@@ -71,22 +72,32 @@ class Draft:
         """The draft as form fields, for the hidden copies the test and send forms carry."""
         return {name: getattr(self, name) for name, _ in _defaults()}
 
-    def audience(self) -> Audience:
-        return Audience.of(
-            self.state, self.zip_prefix, self.language, self.source, self.signed_after
-        )
+    def digest(self) -> str:
+        """A signature of the draft as previewed: a send must carry the one its preview gave."""
+        drawn = json.dumps(self.fields(), sort_keys=True).encode()
+        key = services().settings.secret_key.encode()
+        return hmac.new(key, drawn, hashlib.sha256).hexdigest()
 
-    def moment(self) -> datetime | None:
-        """The time to send at, with its zone, or None to send now."""
+    def audience(self) -> Audience:
+        # A day typed on the page starts at midnight where the organization is.
+        since: str | datetime = self.signed_after
+        with suppress(ValueError):
+            since = local_time.read(self.signed_after)
+        return Audience.of(self.state, self.zip_prefix, self.language, self.source, since)
+
+    def moment(self, now: datetime) -> datetime | None:
+        """The time to send at, in UTC, or None to send now; never one already past."""
         if self.when != "later":
             return None
-        if self.time_zone not in TIME_ZONES:
-            raise BroadcastError(f"pick a time zone from the list, not {self.time_zone!r}")
         try:
-            naive = datetime.fromisoformat(self.send_at)
+            moment = local_time.read(self.send_at)
         except ValueError:
             raise BroadcastError("give the date and time to send at, or choose Now") from None
-        return naive.replace(tzinfo=ZoneInfo(self.time_zone))
+        if moment <= now:
+            raise BroadcastError(
+                f"{local_time.shown(moment)} has passed: pick a later time, or choose Now"
+            )
+        return moment
 
 
 def _defaults() -> list[tuple[str, str]]:
@@ -115,11 +126,18 @@ def compose() -> ResponseReturnValue:
     action = request.form.get("action", "preview")
     svc = services()
     try:
-        send_at = draft.moment()
+        send_at = draft.moment(svc.clock())
         preview = broadcasts.preview(svc, draft.campaign, draft.audience(), draft.body)
         if action == "test":
             _send_test(draft, request.form.get("test_phone", ""))
             return _compose(draft, preview)
+        if action == "send" and not _previewed(draft):
+            flash(
+                "Not sent: the message, its audience or its time changed after the preview. "
+                "Check the preview below, then send.",
+                "error",
+            )
+            return _compose(draft, preview), 409
         if action == "send":
             made = broadcasts.create(
                 svc,
@@ -131,9 +149,9 @@ def compose() -> ResponseReturnValue:
             )
             status = broadcasts.start(svc, made)
             if status == BroadcastStatus.SCHEDULED and send_at is not None:
-                flash(f"Broadcast {made} is scheduled for {send_at:%Y-%m-%d %H:%M %Z}.", "success")
+                flash(f"Broadcast {made} is scheduled for {local_time.shown(send_at)}.", "success")
             else:
-                flash(f"Broadcast {made} is sending to {preview.receiving:,} people.", "success")
+                flash(f"Broadcast {made} is sending to {people(preview.receiving)}.", "success")
             return redirect(url_for(".show", broadcast_id=made))
     except (BroadcastError, AudienceError) as error:
         flash(f"Not yet: {error}.", "error")
@@ -145,7 +163,9 @@ def compose() -> ResponseReturnValue:
 @role_required("organizer")
 def show(broadcast_id: int) -> ResponseReturnValue:
     found = _report(broadcast_id)
-    return render_template("broadcasts/show.html", report=found, figures=_figures(found))
+    return render_template(
+        "broadcasts/show.html", report=found, figures=_figures(found), opens=_window_opens()
+    )
 
 
 @bp.get("/<int:broadcast_id>/figures.json")
@@ -185,6 +205,11 @@ def _move(
     return redirect(url_for(".show", broadcast_id=broadcast_id))
 
 
+def _previewed(draft: Draft) -> bool:
+    """Whether the draft posted is the one its preview showed, to the letter."""
+    return hmac.compare_digest(request.form.get("previewed", ""), draft.digest())
+
+
 def _compose(draft: Draft, preview: Preview | None = None) -> str:
     svc = services()
     return render_template(
@@ -192,7 +217,6 @@ def _compose(draft: Draft, preview: Preview | None = None) -> str:
         draft=draft,
         preview=preview,
         campaigns=svc.catalog.campaigns,
-        time_zones=TIME_ZONES,
         duration=_duration(preview, svc.settings.twilio_mps) if preview else "",
         test_phone=request.form.get("test_phone", ""),
     )
@@ -207,7 +231,10 @@ def _send_test(draft: Draft, phone: str) -> None:
     if sent.skip_reason:
         flash(f"The test to {sent.to} was not sent: {reason_words(sent.skip_reason)}.", "error")
     elif sent.send_after:
-        flash(f"The test to {sent.to} waits for the send window, until {sent.send_after}.")
+        flash(
+            f"The test to {sent.to} is held for quiet hours at that phone: it goes at "
+            f"{local_time.shown(sent.send_after)}."
+        )
     elif sent.error_code or sent.status in FAILED:
         flash(f"Twilio refused the test to {sent.to} (error {sent.error_code}).", "error")
     else:
@@ -233,6 +260,7 @@ def _figures(report: Report) -> dict[str, Any]:
         "held": report.held,
         "skipped": sum(report.skipped.values()),
         "canceled": report.canceled,
+        "waiting": report.waiting,
         "replies": report.replies,
     }
 
@@ -273,11 +301,31 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _duration(preview: Preview, mps: int) -> str:
-    """Roughly how long the send takes at ``TWILIO_MPS`` segments a second, in words."""
-    minutes = preview.receiving * preview.segments.count / max(mps, 1) / 60
+    """Roughly how long the send takes at ``TWILIO_MPS`` segments a second, and who waits for
+    their morning, in words."""
+    now = preview.receiving - preview.quiet
+    minutes = now * preview.segments.count / max(mps, 1) / 60
     if minutes < 1:
-        return "under a minute"
-    return f"about {round(minutes):,} min" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+        took = "under a minute"
+    else:
+        took = (
+            f"about {round(minutes):,} min" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+        )
+    waits = f"waiting for {_window_opens()}"
+    if not preview.quiet:
+        return f"{took} to send"
+    if not now:
+        return f"everyone is in quiet hours now: {waits}"
+    return f"{took} to send to {people(now)}; {people(preview.quiet)} in quiet hours, {waits}"
+
+
+def _window_opens() -> str:
+    return window_opens(services().settings.send_window)
+
+
+def people(n: int) -> str:
+    """A count of people in words: 1 person, 2 people."""
+    return f"{n:,} {'person' if n == 1 else 'people'}"
 
 
 def reason_words(reason: str) -> str:
@@ -298,3 +346,4 @@ def highlight_ucs2(body: str) -> Markup:
 
 bp.add_app_template_filter(highlight_ucs2, "highlight_ucs2")
 bp.add_app_template_filter(reason_words, "reason_words")
+bp.add_app_template_filter(people, "people")

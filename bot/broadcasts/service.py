@@ -23,11 +23,13 @@ from bot.broadcasts.audience import (
     AudienceError,
     check_template,
     count,
+    in_quiet_hours,
     personalize,
     sample,
 )
 from bot.broadcasts.jobs import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from bot.lib.phones import e164
+from bot.lib.quiet_hours import parse_window
 from bot.lib.segments import Segments, measure
 from bot.outbound.jobs import send_message
 from bot.outbound.senders import SendFailed
@@ -69,6 +71,7 @@ class Preview:
     excluded: dict[str, int]  # reason -> signers left out: opted_out, undeliverable:…, no_consent
     segments: Segments  # for the longest name and city in the audience
     price_per_segment: float
+    quiet: int = 0  # of those receiving it, how many are in quiet hours now: theirs wait
 
     @property
     def matched(self) -> int:
@@ -115,8 +118,9 @@ class Report:
 
     @property
     def handled(self) -> int:
-        """Messages the worker is done with for now (held ones wait for their window)."""
-        return self.planned - self.waiting
+        """Messages the worker is done with: sent, failed, skipped or canceled. Held ones are
+        not: they still wait for their window."""
+        return self.planned - self.waiting - self.held
 
     @property
     def finished(self) -> bool:
@@ -143,6 +147,8 @@ def preview(svc: Services, campaign: str, audience: Audience, body: str) -> Prev
     with svc.db() as session:
         campaign_id = _campaign_id(svc, session, campaign)
         found = count(session, campaign_id, audience)
+        window = parse_window(svc.settings.send_window)
+        quiet = in_quiet_hours(session, campaign_id, audience, svc.clock(), window)
     longest = sample(body, found.longest_first_name, found.longest_city)
     return Preview(
         campaign=campaign,
@@ -152,6 +158,7 @@ def preview(svc: Services, campaign: str, audience: Audience, body: str) -> Prev
         excluded=found.excluded,
         segments=measure(longest),
         price_per_segment=svc.settings.price_per_segment,
+        quiet=quiet,
     )
 
 

@@ -93,8 +93,8 @@ class CatalogSource:
         saved = next((d for d in self._saved() if d.get("slug") == slug), None)
         return None if saved is None else (saved, self.left_out[slug])
 
-    def save(self, data: dict[str, Any]) -> CampaignScript:
-        """Check campaign data and store it: it replaces the file of the same slug."""
+    def check(self, data: dict[str, Any]) -> CampaignScript:
+        """The campaign the data makes, if it and the whole catalog with it hold together."""
         campaign = campaign_from_data(data, where="the campaign form")
         # The whole catalog must still hold together: one keyword, one active campaign. Other
         # campaigns left out are no reason to refuse this one.
@@ -102,6 +102,11 @@ class CatalogSource:
             d for d in self._saved(without=campaign.slug) if d.get("slug") not in self.left_out
         ]
         load_catalog(self.directory, [*others, data])
+        return campaign
+
+    def save(self, data: dict[str, Any]) -> CampaignScript:
+        """Check campaign data and store it: it replaces the file of the same slug."""
+        campaign = self.check(data)
         with self.db.begin() as session:
             row = campaign_row(session, campaign)
             row.definition = json.dumps(campaign_data(campaign))

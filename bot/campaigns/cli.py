@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from bot.campaigns.files import CampaignFileError, dump_yaml, load_catalog, read_yaml
+from bot.campaigns.files.words import label, sized
 from bot.services import services
 
 campaigns = AppGroup("campaigns", help="Campaign files.")
@@ -22,9 +23,16 @@ def campaigns_check(directory: str | None) -> None:
         catalog = load_catalog(folder)
     except CampaignFileError as error:
         raise click.ClickException(str(error)) from error
+    organization = catalog.organization.name
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
         click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+        # How each text goes out with typical names in it: a second segment doubles its cost.
+        for language, texts in campaign.messages.items():
+            for key, template in texts.items():
+                size = sized(template, organization)
+                segments = f"{size.count} segment{'' if size.count == 1 else 's'}"
+                click.echo(f"  {language} {label(key)}: {size.encoding}, {segments}")
 
 
 @campaigns.command("import")

@@ -13,7 +13,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from bot.accounts.auth import role_required
-from bot.campaigns.files import CAMPAIGN_MESSAGES, CampaignFileError, campaign_data
+from bot.campaigns.files import CAMPAIGN_MESSAGES, CampaignFileError
+from bot.campaigns.files import words as campaign_words
+from bot.lib.segments import GSM_BASIC, GSM_EXTENSION
 from bot.services import services
 
 LANGUAGES = ("en", "es")
@@ -25,11 +27,10 @@ bp = Blueprint("campaign_editor", __name__, url_prefix="/campaigns", template_fo
 def new() -> ResponseReturnValue:
     if request.method == "POST":
         return _save(request.form, creating=True)
-    # A new campaign starts from the words of an existing one, to be rewritten.
-    catalog = services().catalog
-    start = campaign_data(catalog.campaigns[0]) if catalog.campaigns else {"messages": {}}
+    # Neutral words, never another campaign's: its own title and target fill them on saving.
     blank = {"slug": "", "title": "", "keywords": {}, "target": "", "letter": "", "demands": []}
-    return _form({**start, **blank, "active": True}, creating=True)
+    start = {"messages": campaign_words.STARTING, "messages_per_month": 4, "active": True}
+    return _form(blank | start, creating=True)
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -51,14 +52,22 @@ def edit(slug: str) -> ResponseReturnValue:
 
 def _save(form: MultiDict[str, str], *, creating: bool) -> ResponseReturnValue:
     data = _data(form)
-    if creating and services().catalog.by_slug(str(data["slug"])) is not None:
+    svc = services()
+    if creating and svc.catalog.by_slug(str(data["slug"])) is not None:
         flash(f"There is already a campaign {data['slug']}.", "error")
         return _form(data, creating=True), 400
+    if creating:
+        data = campaign_words.filled(data)
     try:
-        campaign = services().catalogs.save(data)
+        svc.catalogs.check(data)
     except CampaignFileError as error:
         flash(str(error).removeprefix("the campaign form: "), "error")
         return _form(data, creating=creating), 400
+    borrowed = campaign_words.borrowed(data, svc.catalog.campaigns) if creating else []
+    if borrowed:
+        flash("Write this campaign's own words: " + "; ".join(borrowed) + ".", "error")
+        return _form(data, creating=creating), 400
+    campaign = svc.catalogs.save(data)
     flash(f"Saved {campaign.title}. Every part of the bot uses it within seconds.", "success")
     return redirect(url_for("campaign_editor.edit", slug=campaign.slug))
 
@@ -102,4 +111,9 @@ def _form(data: dict[str, Any], *, creating: bool) -> str:
         creating=creating,
         languages=LANGUAGES,
         message_keys=CAMPAIGN_MESSAGES,
+        labels=campaign_words.LABELS,
+        organization=services().catalog.organization.name,
+        sample=campaign_words.SAMPLE,
+        sized=campaign_words.sized,
+        gsm=(GSM_BASIC, GSM_EXTENSION),
     )

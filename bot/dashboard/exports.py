@@ -7,6 +7,10 @@ injection, every such cell is written with a single quote before it. That includ
 which start with ``+`` (``'+14045550123``): a spreadsheet would otherwise read one as a
 formula or a number and drop the plus. The download is UTF-8 with a byte-order mark, so
 Excel reads accented names right, and its columns are the command's, then ``language``.
+
+The download for CRM import (an organizing CRM, a mailing tool) is raw, as such tools read it:
+E.164 phones, the name split into ``first_name`` and ``last_name``, the ZIP as its five
+characters (02119, never 2119), UTF-8 with no byte-order mark. It is not for a spreadsheet.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversations.parsing import first_name
 from store.models import Signature, Supporter, iso_utc
 
 COMMAND_COLUMNS = ("phone", "name", "zip", "city", "state", "signed_at", "source", "opted_out")
 DOWNLOAD_COLUMNS = (*COMMAND_COLUMNS, "language")
+CRM_COLUMNS = ("phone", "first_name", "last_name", *DOWNLOAD_COLUMNS[2:])
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 1000
 
@@ -70,15 +76,33 @@ def spreadsheet_safe(cell: str | None) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def download(sessions: sessionmaker[Session], campaign_id: int | None) -> Iterator[str]:
-    """The download's text, a chunk at a time, so a large campaign is never held in memory."""
+def crm_row(row: Row) -> Row:
+    """The row for CRM import: raw values, the name split in two, as ``CRM_COLUMNS``."""
+    phone, name, *rest = row
+    first = first_name(name or "")
+    # The last name is what follows the first: "Dr. Ben Okafor" is Ben, Okafor.
+    after = (name or "").split(first, 1)[1] if first else ""
+    return (phone, first, " ".join(after.split()), *rest)
+
+
+def spreadsheet_row(row: Row) -> Row:
+    return tuple(spreadsheet_safe(cell) for cell in row)
+
+
+def download(
+    sessions: sessionmaker[Session], campaign_id: int | None, for_crm: bool = False
+) -> Iterator[str]:
+    """The download's text, a chunk at a time, so a large campaign is never held in memory:
+    for a spreadsheet, or with ``for_crm`` for CRM import."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # CRLF line ends, as RFC 4180 and spreadsheets expect
-    buffer.write("\ufeff")
-    writer.writerow(DOWNLOAD_COLUMNS)
+    shape = crm_row if for_crm else spreadsheet_row
+    if not for_crm:
+        buffer.write("\ufeff")
+    writer.writerow(CRM_COLUMNS if for_crm else DOWNLOAD_COLUMNS)
     with sessions() as session:
         for i, row in enumerate(signer_rows(session, campaign_id), 1):
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
+            writer.writerow(shape(row))
             if i % ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -23,6 +25,7 @@ from bot.dashboard import (
     exports,
     packet,
     packet_pdf,
+    people,
 )
 from bot.dashboard import (
     figures as stats,
@@ -33,7 +36,7 @@ from bot.dashboard import (
 from bot.lib import charts, phones
 from bot.services import services
 from conversations import CampaignScript
-from store.models import Campaign, Supporter, iso_utc
+from store.models import Campaign, iso_utc
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 bp.add_app_template_filter(phones.masked, "masked_phone")
@@ -84,15 +87,27 @@ def campaign(slug: str) -> ResponseReturnValue:
 @role_required("organizer")
 def signers_csv(slug: str) -> ResponseReturnValue:
     """Every signer as CSV for a spreadsheet, streamed as it is read."""
+    return _signers_download(slug, for_crm=False)
+
+
+@bp.get("/campaigns/<slug>/signers-crm.csv")
+@role_required("organizer")
+def signers_crm_csv(slug: str) -> ResponseReturnValue:
+    """Every signer as CSV for CRM import: raw E.164, first and last name, ZIP as text."""
+    return _signers_download(slug, for_crm=True)
+
+
+def _signers_download(slug: str, *, for_crm: bool) -> ResponseReturnValue:
     svc = services()
     _campaign_file(slug)
     with svc.db() as session:
         row = _campaign_row(session, slug)
     today = svc.clock().date().isoformat()
+    name = f"{slug}-signers-{'crm-' if for_crm else ''}{today}.csv"
     return Response(
-        stream_with_context(exports.download(svc.db, row.id if row else None)),
+        stream_with_context(exports.download(svc.db, row.id if row else None, for_crm)),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-signers-{today}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -138,26 +153,73 @@ def packet_download(slug: str) -> ResponseReturnValue:
 @bp.get("/supporters")
 @role_required("organizer")
 def find_supporter() -> ResponseReturnValue:
-    """Find a supporter by phone, typed any way an organizer types it."""
-    raw = request.args.get("phone", "").strip()
-    phone = phones.e164(raw) if raw else None
+    """Find anyone who ever texted: by phone, typed any way an organizer types it, or by name."""
+    raw = (request.args.get("q") or request.args.get("phone") or "").strip()
+    # A link that asks with phone= means a phone; the search box (q=) takes either.
+    as_phone = "phone" in request.args or _looks_like_phone(raw)
+    phone = phones.e164(raw) if as_phone else None
+    matches: list[people.Match] = []
     if phone is not None:
         with services().db() as session:
-            found = session.scalar(select(Supporter.id).where(Supporter.phone == phone))
+            found = supporter_history.history_of_phone(session, phone)
         if found is not None:
-            return redirect(url_for("dashboard.supporter", supporter_id=found))
-    status = 404 if raw else 200
-    return render_template("dashboard/find_supporter.html", phone=raw, phone_e164=phone), status
+            if found.supporter is not None:
+                return redirect(url_for("dashboard.supporter", supporter_id=found.supporter.id))
+            return redirect(url_for("dashboard.phone_history", phone=phone))
+    elif raw and not as_phone:
+        with services().db() as session:
+            matches = people.by_name(session, raw)
+    status = 404 if raw and not matches else 200
+    return render_template(
+        "dashboard/find_supporter.html",
+        query=raw,
+        phone_e164=phone,
+        looks_like_phone=as_phone,
+        matches=matches,
+    ), status
+
+
+@bp.get("/supporters/phone/<phone>")
+@role_required("organizer")
+def phone_history(phone: str) -> ResponseReturnValue:
+    """What a phone with no profile texted and was sent."""
+    return _history_page(lambda session: supporter_history.history_of_phone(session, phone))
 
 
 @bp.get("/supporters/<int:supporter_id>")
 @role_required("organizer")
 def supporter(supporter_id: int) -> ResponseReturnValue:
+    return _history_page(lambda session: supporter_history.history(session, supporter_id))
+
+
+def _history_page(
+    read: Callable[[Session], supporter_history.History | None],
+) -> ResponseReturnValue:
     with services().db() as session:
-        history = supporter_history.history(session, supporter_id)
+        history = read(session)
     if history is None:
         abort(404)
     return render_template("dashboard/supporter.html", history=history)
+
+
+@bp.get("/campaigns/<slug>/signers")
+@role_required("organizer")
+def signers(slug: str) -> ResponseReturnValue:
+    """Every signer of the campaign, a page at a time, searched by name, phone, ZIP or state."""
+    file = _campaign_file(slug)
+    search = request.args.get("q", "").strip()
+    page = request.args.get("page", "1")
+    with services().db() as session:
+        row = _campaign_row(session, slug)
+        found = people.signer_page(
+            session, row.id if row else None, search, int(page) if page.isdigit() else 1
+        )
+    return render_template("dashboard/signers.html", campaign=file, found=found, search=search)
+
+
+def _looks_like_phone(text: str) -> bool:
+    # A name has letters; a phone is digits and the marks people type around them.
+    return bool(text) and not any(c.isalpha() for c in text.replace("ext", ""))
 
 
 def _counts() -> dict[str, int]:

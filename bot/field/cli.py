@@ -14,6 +14,7 @@ from bot.field.events import EventError, create_event, list_events
 from bot.field.leaderboard import Standing, by_event, by_volunteer
 from bot.field.paper import PaperError, import_signups
 from bot.field.volunteers import (
+    AlreadyVolunteering,
     VolunteerError,
     list_volunteers,
     register_volunteer,
@@ -93,11 +94,17 @@ def _table(title: str, standings: list[Standing], label: Callable[[Standing], st
 @click.argument("phone")
 @click.option("--name", required=True, help="The volunteer's name.")
 @click.option("--event", required=True, help="The event's slug.")
-def volunteers_add(phone: str, name: str, event: str) -> None:
+@click.option("--yes", "move", is_flag=True, help="Move a volunteer of another event unasked.")
+def volunteers_add(phone: str, name: str, event: str, move: bool) -> None:
     """Let PHONE sign people up at an event by texting ADD <phone> <name> <ZIP>."""
     try:
-        with services().db.begin() as session:
-            volunteer = register_volunteer(session, phone, name=name, event=event)
+        try:
+            with services().db.begin() as session:
+                volunteer = register_volunteer(session, phone, name=name, event=event, move=move)
+        except AlreadyVolunteering as question:
+            click.confirm(f"{question}. Move them?", abort=True)
+            with services().db.begin() as session:
+                volunteer = register_volunteer(session, phone, name=name, event=event, move=True)
     except VolunteerError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{volunteer.name} ({volunteer.phone}) can sign people up at {event}")

@@ -7,6 +7,7 @@ waiting" for the person's YES.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
@@ -17,18 +18,21 @@ from flask_wtf.csrf import generate_csrf
 from bot.accounts.auth import role_required
 from bot.field.events import list_events
 from bot.field.signups import PHONES, Outcome, sign_up_in_person
-from bot.lib.phones import national
+from bot.lib.phones import dashed
 from bot.services import services
-from conversations.parsing import first_name
+from conversations.parsing import MAX_NAME_LENGTH, first_name
 
 bp = Blueprint("field_form", __name__, template_folder="templates")
 
 # An entry the server refuses: the field to show the reason next to, and the reason.
 REFUSED = {
-    Outcome.INVALID_PHONE: ("phone", "That is not a U.S. mobile number. Check the digits."),
+    Outcome.INVALID_PHONE: (
+        "phone",
+        "That is not a U.S. mobile number: the bot texts U.S. numbers only. Check the digits.",
+    ),
     Outcome.NOT_MOBILE: ("phone", "That is a landline or toll-free number: it can't get texts."),
     Outcome.INVALID_NAME: ("name", "Write the person's name, like Jane Doe."),
-    Outcome.INVALID_ZIP: ("zip", "That is not a U.S. ZIP code. Five digits, like 30303."),
+    Outcome.INVALID_ZIP: ("zip", "A ZIP code is five digits, like 30303."),
     Outcome.CLOSED: ("event", "This event's petition is closed: pick another event."),
 }
 # The answers a volunteer gets by text after ADD, for the outcomes that are not refusals.
@@ -82,13 +86,25 @@ def sign_up() -> ResponseReturnValue:
         language="es" if body.get("language") == "es" else "en",
     )
     if added.outcome in REFUSED:
-        field, error = REFUSED[added.outcome]
+        field, error = _refusal(added.outcome, entry)
         return jsonify(field=field, error=error), 400
     message = svc.catalog.organization.say(
         "en",
         ANSWERS[added.outcome],
         first_name=first_name(entry["name"]),
-        phone=national(PHONES.check(entry["phone"]).number or entry["phone"]),
+        phone=dashed(PHONES.check(entry["phone"]).number or entry["phone"]),
     )
     status = 201 if added.outcome is Outcome.ADDED else 200
     return jsonify(outcome=str(added.outcome), message=message), status
+
+
+def _refusal(outcome: Outcome, entry: dict[str, str]) -> tuple[str, str]:
+    """The field to show the reason next to, and the reason for what was typed."""
+    if outcome is Outcome.INVALID_ZIP and re.fullmatch(r"[0-9]{5}", entry["zip"]):
+        return "zip", f"There is no ZIP code {entry['zip']}. Check it with the person."
+    if outcome is Outcome.INVALID_NAME and len(entry["name"]) > MAX_NAME_LENGTH:
+        return "name", (
+            f"That name is {len(entry['name'])} characters; a name can be at most "
+            f"{MAX_NAME_LENGTH}. Write just their name, like Jane Doe."
+        )
+    return REFUSED[outcome]

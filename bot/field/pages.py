@@ -27,14 +27,21 @@ from bot.accounts.auth import role_required
 from bot.field import signs
 from bot.field.events import EventError, create_event, list_events
 from bot.field.leaderboard import by_event, by_volunteer
-from bot.field.paper import PaperError, import_signups
-from bot.field.volunteers import VolunteerError, list_volunteers, register_volunteer
+from bot.field.paper import PaperError, import_signups, result_words
+from bot.field.volunteers import (
+    AlreadyVolunteering,
+    VolunteerError,
+    list_volunteers,
+    register_volunteer,
+)
 from bot.lib.phones import national
+from bot.lib.quiet_hours import window_opens
 from bot.services import services
 from store.models import Campaign, Event, Signature
 
 bp = Blueprint("field", __name__, template_folder="templates")
 bp.add_app_template_filter(national, "national_phone")
+bp.add_app_template_filter(result_words, "paper_result")
 
 
 @bp.get("/events")
@@ -146,17 +153,24 @@ def signed_through(session: Session, event: Event) -> int:
 @role_required("organizer")
 def volunteers() -> ResponseReturnValue:
     """Register a volunteer's phone for an event, and list them all."""
-    svc, status = services(), 200
+    svc, status, asking = services(), 200, False
     form = {key: request.form.get(key, "").strip() for key in ("phone", "name", "event")}
     if request.method == "POST":
         try:
             with svc.db.begin() as session:
                 volunteer = register_volunteer(
-                    session, form["phone"], name=form["name"], event=form["event"]
+                    session,
+                    form["phone"],
+                    name=form["name"],
+                    event=form["event"],
+                    move=request.form.get("move") == "yes",
                 )
                 done = f"{volunteer.name} ({national(volunteer.phone)}) can sign people up"
             flash(f"{done} at {form['event']}.", "success")
             return redirect(url_for(".volunteers", event=form["event"]))
+        except AlreadyVolunteering as question:
+            flash(f"Not yet: {question}.", "error")
+            status, asking = 409, True
         except VolunteerError as error:
             flash(f"Not registered: {error}.", "error")
             status = 400
@@ -165,31 +179,48 @@ def volunteers() -> ResponseReturnValue:
         rows = list_volunteers(session, chosen)
         events = list_events(session)
     return render_template(
-        "field/volunteers.html", volunteers=rows, events=events, chosen=chosen, form=form
+        "field/volunteers.html",
+        volunteers=rows,
+        events=events,
+        chosen=chosen,
+        form=form,
+        asking=asking,
     ), status
 
 
 @bp.route("/events/<slug>/paper", methods=["GET", "POST"])
 @role_required("organizer")
 def paper(slug: str) -> ResponseReturnValue:
-    """Upload a typed-up paper sheet; show what happened to each row."""
-    svc, report, status = services(), None, 200
+    """Upload a typed-up paper sheet, see what will happen to each row, then import it."""
+    svc, report, status, text = services(), None, 200, ""
     with svc.db() as session:
         event = _event(session, slug)
         name = event.name
         volunteers = [v for v in list_volunteers(session, slug) if not v.removed]
+    volunteer = request.form.get("volunteer") or None
     if request.method == "POST":
+        # First the file, for a preview that stores and texts nothing; then the same text back,
+        # confirmed, to import.
+        confirmed = request.form.get("action") == "import"
         upload = request.files.get("sheet")
-        data = upload.read() if upload is not None else b""
+        data = request.form.get("sheet_text", "") if confirmed else (upload and upload.read())
         try:
             if not data:
                 raise PaperError("no file was chosen")
-            report = import_signups(svc, data, slug, request.form.get("volunteer") or None)
+            report = import_signups(svc, data, slug, volunteer, store=confirmed)
+            text = data if isinstance(data, str) else data.decode("utf-8-sig")
         except PaperError as error:
             flash(f"Nothing imported: {error}.", "error")
             status = 400
     return render_template(
-        "field/paper.html", slug=slug, name=name, volunteers=volunteers, report=report
+        "field/paper.html",
+        slug=slug,
+        name=name,
+        volunteers=volunteers,
+        report=report,
+        sheet_text=text,
+        volunteer=volunteer,
+        opens=window_opens(svc.settings.send_window),
     ), status
 
 
@@ -227,4 +258,5 @@ def _sign(slug: str) -> signs.Sign:
         number=signs.sign_number(svc.settings.twilio_phone_number),
         organization=svc.catalog.organization.name,
         messages_per_month=campaign.messages_per_month if campaign else 0,
+        ask=campaign.title if campaign else "",
     )

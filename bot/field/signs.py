@@ -28,6 +28,7 @@ class Sign:
     number: str | None
     organization: str
     messages_per_month: int
+    ask: str  # what signing asks for: the campaign's title, in large type above the keyword
 
     @property
     def display_number(self) -> str | None:
@@ -91,15 +92,24 @@ def sign_pdf(sign: Sign) -> bytes:
             pdf.set_font("dejavu", style, size)
         pdf.cell(width, height or size * 0.45, text, align="C", new_x="LMARGIN", new_y="NEXT")
 
-    pdf.set_y(18)
-    line("Text", 54, "B")
-    line(sign.keyword, 120, "B", 50)
+    pdf.set_y(12)
+    line(sign.organization, 14, "B", 7)
+    # The ask, up to three lines, smaller as it grows: people sign what they can read.
+    size = 30.0
+    pdf.set_font("dejavu", "B", size)
+    while size > 16 and _lines(pdf, width, sign.ask) > 3:
+        size -= 2
+        pdf.set_font("dejavu", "B", size)
+    pdf.multi_cell(width, size * 0.42, sign.ask, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(pdf.get_y() + 4)
+    line("Text", 44, "B")
+    line(sign.keyword, 110, "B", 44)
     if sign.display_number:
-        line(f"to {sign.display_number}", 54, "B", 28)
+        line(f"to {sign.display_number}", 44, "B", 24)
     else:
-        line("to our number", 54, "B", 28)
+        line("to our number", 44, "B", 24)
     if sign.uri:
-        side = 95.0
+        side = 72.0
         # Greyscale, not 1-bit: fpdf2 stores 1-bit images as CCITT fax; as Flate with PNG
         # predictors the code in the file can be read back, and is, by the tests.
         image = Image.open(io.BytesIO(qr_png(sign.uri))).convert("L")
@@ -113,3 +123,9 @@ def sign_pdf(sign: Sign) -> bytes:
     pdf.set_font("dejavu", "", 11)
     pdf.multi_cell(width, 5.5, sign.fine_print, align="C")
     return bytes(pdf.output())
+
+
+def _lines(pdf: FPDF, width: float, text: str) -> int:
+    """How many lines ``text`` takes in the current font, wrapped to ``width``."""
+    wrapped = pdf.multi_cell(width, 10, text, dry_run=True, output="LINES")
+    return len(wrapped) if isinstance(wrapped, list) else 1

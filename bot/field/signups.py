@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
-from bot.lib.phones import PhoneNumbers, national
+from bot.lib.phones import PhoneNumbers, dashed
 from bot.outbound.jobs import send_message
 from bot.services import Services
 from conversations import Catalog, PendingSignup, Place, Places, SignUp
@@ -256,7 +256,7 @@ def sign_up_by_text(
         effect.language,
         _ANSWERS[added.outcome],
         first_name=first_name(entry.name),
-        phone=national(entry.phone),
+        phone=dashed(entry.phone),
     )
     return added, answer
 

@@ -11,7 +11,7 @@ from bot.field.events import EventError, event_by_slug
 from bot.lib.phones import PhoneNumbers
 from conversations import VolunteerFacts
 from conversations.parsing import parse_name
-from store.models import Campaign, Event, Volunteer, utcnow
+from store.models import Campaign, Event, Volunteer, VolunteerEvent, utcnow
 
 PHONES = PhoneNumbers()
 
@@ -20,9 +20,13 @@ class VolunteerError(ValueError):
     """A volunteer cannot be registered as asked; the message says why."""
 
 
+class AlreadyVolunteering(VolunteerError):
+    """The phone volunteers at another event: ask before its ADD texts count for this one."""
+
+
 @dataclass(frozen=True)
 class VolunteerRow:
-    """A volunteer as the commands and pages list it."""
+    """A volunteer as the commands and pages list it: ``event`` is the one ADD counts for."""
 
     phone: str
     name: str
@@ -30,8 +34,15 @@ class VolunteerRow:
     removed: bool
 
 
-def register_volunteer(session: Session, phone: str, *, name: str, event: str) -> Volunteer:
-    """Let ``phone`` sign people up at ``event``; a known volunteer moves to that event."""
+def register_volunteer(
+    session: Session, phone: str, *, name: str, event: str, move: bool = False
+) -> Volunteer:
+    """Let ``phone`` sign people up at ``event``.
+
+    A phone that volunteers at another event is not moved unless ``move`` says so (the
+    organizer was asked): then its ADD texts count for ``event`` from now on, it keeps its
+    name, and its past sign-ups keep the event and the volunteer they were made under.
+    """
     checked = PHONES.check(phone)
     if checked.number is None:
         raise VolunteerError(f"{phone!r} is not a phone number that can get texts")
@@ -39,14 +50,27 @@ def register_volunteer(session: Session, phone: str, *, name: str, event: str) -
     if clean_name is None:
         raise VolunteerError(f"{name!r} does not look like a name")
     try:
-        event_id = event_by_slug(session, event).id
+        found = event_by_slug(session, event)
     except EventError as error:
         raise VolunteerError(str(error)) from None
     volunteer = session.scalar(select(Volunteer).where(Volunteer.phone == checked.number))
     if volunteer is None:
-        volunteer = Volunteer(phone=checked.number, name=clean_name, event_id=event_id)
+        volunteer = Volunteer(phone=checked.number, name=clean_name, event_id=found.id)
         session.add(volunteer)
-    volunteer.name, volunteer.event_id, volunteer.removed_at = clean_name, event_id, None
+        session.flush()
+    elif volunteer.event_id != found.id and volunteer.removed_at is None and not move:
+        serving = session.scalar(select(Event.name).where(Event.id == volunteer.event_id))
+        raise AlreadyVolunteering(
+            f"{volunteer.name} ({checked.number}) already volunteers at {serving}; "
+            f"confirm, and their ADD texts count for {found.name} from now on "
+            f"(their past sign-ups stay with {serving})"
+        )
+    volunteer.event_id, volunteer.removed_at = found.id, None
+    serves = select(VolunteerEvent).where(
+        VolunteerEvent.volunteer_id == volunteer.id, VolunteerEvent.event_id == found.id
+    )
+    if session.scalar(serves) is None:
+        session.add(VolunteerEvent(volunteer_id=volunteer.id, event_id=found.id))
     session.flush()
     return volunteer
 
@@ -62,10 +86,15 @@ def remove_volunteer(session: Session, phone: str) -> bool:
 
 
 def list_volunteers(session: Session, event: str | None = None) -> list[VolunteerRow]:
-    """Every volunteer (of one event, if named), by name."""
+    """Every volunteer (who serves or served one event, if named), by name."""
     query = select(Volunteer, Event.slug).join(Event, Event.id == Volunteer.event_id)
     if event is not None:
-        query = query.where(Event.slug == event)
+        served = (
+            select(VolunteerEvent.volunteer_id)
+            .join(Event, Event.id == VolunteerEvent.event_id)
+            .where(Event.slug == event)
+        )
+        query = query.where(Volunteer.id.in_(served))
     rows = session.execute(query.order_by(Volunteer.name, Volunteer.id))
     return [VolunteerRow(v.phone, v.name, slug, v.removed_at is not None) for v, slug in rows]
 

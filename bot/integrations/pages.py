@@ -12,7 +12,9 @@ from bot.integrations.action_network import ActionNetworkError
 from bot.integrations.webhooks import WebhookError
 from bot.services import services
 
-bp = Blueprint("integration_pages", __name__, url_prefix="/admin/integrations")
+bp = Blueprint(
+    "integration_pages", __name__, url_prefix="/admin/integrations", template_folder="templates"
+)
 
 
 def _page(secret: tuple[str, str] | None = None, status: int = 200) -> ResponseReturnValue:

@@ -50,6 +50,10 @@ NOT_TEXTABLE = frozenset(
 )
 
 
+# The United States and its territories that share its numbering plan.
+US_REGIONS = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
+
+
 class PhoneNumbers:
     """The engine's ``Phones``: libphonenumber's validity and number-type data."""
 
@@ -62,7 +66,18 @@ class PhoneNumbers:
             return PhoneCheck(None, "invalid")
         if phonenumbers.number_type(number) in NOT_TEXTABLE:
             return PhoneCheck(None, "not_mobile")
+        # One rule for the form, paper sheets and ADD: the bot texts U.S. numbers only.
+        if phonenumbers.region_code_for_number(number) not in US_REGIONS:
+            return PhoneCheck(None, "invalid")
         return PhoneCheck(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def dashed(phone: str) -> str:
+    """An E.164 U.S. number as 404-555-0123, to sit inside a sentence's own parentheses."""
+    digits = phone.removeprefix("+1")
+    if not (phone.startswith("+1") and len(digits) == 10 and digits.isdigit()):
+        return national(phone)
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
 
 
 def national(phone: str) -> str:

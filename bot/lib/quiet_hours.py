@@ -93,6 +93,12 @@ def _minutes(text: str, hours: str, minutes: str) -> int:
     return hour * 60 + minute
 
 
+def window_opens(text: str) -> str:
+    """When texts held for quiet hours go, in words: 9:00 local."""
+    start = parse_window(text).start_minute
+    return f"{start // 60}:{start % 60:02d} local"
+
+
 def zones_for(time_zone: str | None, phone: str) -> tuple[str, ...]:
     """Return the recipient's IANA time zones, the most likely first."""
     if time_zone and _is_zone(time_zone):

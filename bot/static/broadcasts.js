@@ -10,8 +10,10 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!response.ok) return;
         const figures = await response.json();
         for (const [key, value] of Object.entries(figures)) {
-          const shown = document.querySelector(`[data-figure="${key}"]`);
-          if (shown) shown.textContent = typeof value === "number" ? value.toLocaleString("en-US") : value;
+          // The cards and the delivery report show the same figures: update every copy.
+          for (const shown of document.querySelectorAll(`[data-figure="${key}"]`)) {
+            shown.textContent = typeof value === "number" ? value.toLocaleString("en-US") : value;
+          }
         }
         const meter = document.querySelector("[data-meter]");
         if (meter && figures.planned) meter.style.width = `${(100 * figures.handled) / figures.planned}%`;
@@ -27,10 +29,30 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
-  // One click sends once: a second click while the page loads would make a second broadcast.
-  for (const form of document.querySelectorAll("form.confirm")) {
-    form.addEventListener("submit", () => {
-      for (const button of form.querySelectorAll("button")) button.disabled = true;
+  const compose = document.querySelector("form#compose");
+  const send = document.querySelector("button[data-send]");
+  if (compose && send) {
+    // What the preview showed; any change to it makes Send wait for a new preview.
+    const drawn = () => {
+      const fields = new FormData(compose);
+      for (const skip of ["csrf_token", "previewed", "test_phone", "action"]) fields.delete(skip);
+      return new URLSearchParams(fields).toString();
+    };
+    const previewed = drawn();
+    const label = send.textContent;
+    const wasDisabled = send.disabled;
+    const changed = document.querySelector("[data-changed]");
+    const check = () => {
+      const stale = drawn() !== previewed;
+      send.disabled = stale || wasDisabled;
+      send.textContent = stale ? "Preview again" : label;
+      if (changed) changed.hidden = !stale;
+    };
+    compose.addEventListener("input", check);
+    compose.addEventListener("change", check);
+    // One click sends once: a second click while the page loads would make a second broadcast.
+    compose.addEventListener("submit", (event) => {
+      if (event.submitter === send) setTimeout(() => { send.disabled = true; }, 0);
     });
   }
   const zone = document.querySelector("select[data-browser-zone]");

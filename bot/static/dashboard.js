@@ -1,4 +1,4 @@
-// The dashboard's few behaviours: live counts on the home page, local times, print buttons.
+// The dashboard's few behaviours: live counts on the home page, print buttons.
 "use strict";
 
 (function () {
@@ -24,24 +24,9 @@
     setTimeout(refresh, POLL_MS);
   }
 
-  function localTimes() {
-    // Times are written in UTC by the server; show them in the organizer's own time zone.
-    const format = new Intl.DateTimeFormat(undefined, {
-      month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
-    });
-    for (const time of document.querySelectorAll("time[data-local]")) {
-      const moment = new Date(time.getAttribute("datetime"));
-      if (!isNaN(moment)) {
-        time.title = time.textContent.trim();
-        time.textContent = format.format(moment);
-      }
-    }
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     const grid = document.querySelector("[data-poll]");
     if (grid) pollCounts(grid);
-    localTimes();
     for (const button of document.querySelectorAll("[data-print]")) {
       button.addEventListener("click", function () { window.print(); });
     }

@@ -3,6 +3,7 @@
 
 (function () {
   const KEY = "field-signups-waiting"; // entries not yet sent, oldest first, in localStorage
+  const REFUSED_KEY = "field-signups-refused"; // entries the server refused, to enter again
   const RETRY_MS = 30000; // "online" can be missed (a captive portal, a flaky hall Wi-Fi)
   const form = document.getElementById("signup");
   if (!form) return;
@@ -13,9 +14,9 @@
   let token = form.elements.csrf_token.value;
   let flushing = false;
 
-  function queued() {
+  function queued(key = KEY) {
     try {
-      const queue = JSON.parse(localStorage.getItem(KEY) || "[]");
+      const queue = JSON.parse(localStorage.getItem(key) || "[]");
       return Array.isArray(queue) ? queue : [];
     } catch (error) {
       return [];
@@ -122,11 +123,38 @@
     clear();
   }
 
-  function showRefused(entry, error) {
-    const item = document.createElement("li");
-    item.textContent = `Not sent: ${entry.name}, ${entry.phone}, ${entry.zip}. ${error} Enter them again.`;
-    refused.append(item);
-    refused.hidden = false;
+  // A refused entry stays on this phone, through a reload, until it is entered again.
+  function showRefused() {
+    refused.replaceChildren();
+    for (const entry of queued(REFUSED_KEY)) {
+      const item = document.createElement("li");
+      item.textContent = `Not sent: ${entry.name}, ${entry.phone}, ${entry.zip}. ${entry.error} `;
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "link";
+      again.textContent = "Correct and send";
+      again.addEventListener("click", () => {
+        for (const name of ["name", "phone", "zip"]) form.elements[name].value = entry[name];
+        form.elements.language.checked = entry.language === "es";
+        forget(entry);
+        showError(entry.field, entry.error);
+      });
+      item.append(again);
+      refused.append(item);
+    }
+    refused.hidden = refused.children.length === 0;
+  }
+
+  function forget(entry) {
+    const left = queued(REFUSED_KEY).filter((kept) => kept.id !== entry.id);
+    localStorage.setItem(REFUSED_KEY, JSON.stringify(left));
+    showRefused();
+  }
+
+  function refuse(entry, field, error) {
+    const kept = queued(REFUSED_KEY).concat([{ ...entry, field, error }]);
+    localStorage.setItem(REFUSED_KEY, JSON.stringify(kept));
+    showRefused();
   }
 
   async function flush() {
@@ -140,9 +168,9 @@
       for (const entry of queued()) {
         const answer = await send(entry);
         if (answer.kind === "offline" || answer.kind === "login") break;
-        store(queued().filter((kept) => kept.id !== entry.id));
-        if (answer.kind === "refused") showRefused(entry, answer.error);
+        if (answer.kind === "refused") refuse(entry, answer.field, answer.error);
         else sent += 1;
+        store(queued().filter((kept) => kept.id !== entry.id));
       }
       if (sent > 0) {
         const who = sent === 1 ? "1 waiting entry" : `${sent} waiting entries`;
@@ -163,6 +191,7 @@
       return;
     }
     showError(null);
+    result.hidden = true; // the last person's "Sent …" is not this one's answer
     if (!navigator.onLine) {
       keep(entry, "No connection:");
       return;
@@ -186,5 +215,6 @@
   window.addEventListener("online", flush);
   setInterval(() => navigator.onLine && flush(), RETRY_MS);
   showWaiting();
+  showRefused();
   flush();
 })();

@@ -167,3 +167,13 @@ def test_production_still_requires_twilios_signature(production_app, twilio) -> 
     assert client.post("/sms", data=unsigned).status_code == 403
     # The same route answers a text Twilio really signed.
     assert Phone(client, twilio, "+14045550123").text("FACES")
+
+
+def test_the_organizations_time_zone_is_new_york_unless_set_and_must_exist() -> None:
+    assert load({}).organization_timezone == "America/New_York"
+    assert load({"ORGANIZATION_TIMEZONE": "America/Chicago"}).organization_timezone == (
+        "America/Chicago"
+    )
+    for wrong in ("Mars/Olympus", "EST5EDT/../x"):
+        with pytest.raises(ConfigError, match="ORGANIZATION_TIMEZONE must be a time zone"):
+            load({"ORGANIZATION_TIMEZONE": wrong})

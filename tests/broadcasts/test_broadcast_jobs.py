@@ -272,6 +272,30 @@ def test_pause_stops_sending_and_resume_carries_on_from_there(svc, twilio, run_j
     assert status_of(svc, broadcast_id) == "done"
 
 
+def test_nothing_more_leaves_once_a_pause_is_acknowledged(
+    svc, twilio, run_jobs, monkeypatch
+) -> None:
+    add_signers(svc, atlanta(20))
+    svc.settings = replace(svc.settings, broadcast_concurrency=1)
+    broadcast_id = start(svc)
+    plan_broadcast(broadcast_id)
+    send = svc.sender.send
+
+    def pause_during_the_third(outgoing: Any) -> Any:
+        if len(twilio.messages) == 2:
+            broadcasts.pause(svc, broadcast_id)  # the organizer's click, while a text is out
+        return send(outgoing)
+
+    monkeypatch.setattr(svc.sender, "send", pause_during_the_third)
+    run_jobs()
+    assert len(twilio.messages) == 3  # the one on its way when Pause came, and no more
+    assert statuses(svc, broadcast_id) == {"queued": 3, "pending": 17}
+    monkeypatch.setattr(svc.sender, "send", send)
+    broadcasts.resume(svc, broadcast_id)
+    run_jobs()
+    assert len({m.to for m in twilio.messages}) == len(twilio.messages) == 20
+
+
 def test_cancel_sends_nothing_more_and_marks_the_rest_canceled(svc, twilio, run_jobs) -> None:
     add_signers(svc, atlanta(20))
     broadcast_id = start(svc)

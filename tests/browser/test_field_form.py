@@ -120,7 +120,7 @@ def test_a_bad_zip_is_explained_next_to_the_field_and_nothing_is_queued(context,
     page.get_by_role("button", name="Log in").click()
     enter(page, "Jane Doe", "404-555-0123", "00000")
     expect(page.locator("#zip-error")).to_have_text(
-        "That is not a U.S. ZIP code. Five digits, like 30303."
+        "There is no ZIP code 00000. Check it with the person."
     )
     expect(page.get_by_label("Their ZIP code")).to_be_focused()
     expect(page.get_by_label("Their name")).to_have_value("Jane Doe")  # nothing to type again
@@ -154,3 +154,55 @@ def test_the_sign_and_the_stage_screen_show_the_keyword_and_the_count(
     expect(page.locator("[data-count]")).to_have_text("1", timeout=10_000)  # polled every 3 s
     if SCREENSHOTS:
         page.screenshot(path=f"{SCREENSHOTS}/stage-screen.png")
+
+
+def log_in_on(page: Any) -> None:
+    page.goto("/login?next=/field")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Sign someone up")).to_be_visible()
+
+
+def test_a_new_error_does_not_sit_under_the_last_persons_success(context, rally) -> None:
+    page = context.new_page()
+    log_in_on(page)
+    enter(page, "Lena Park", "404-555-0161", "30303")
+    expect(page.locator("#result")).to_contain_text("Sent Lena")
+    enter(page, "Jane Doe", "404-555-0123", "00000")
+    expect(page.locator("#zip-error")).to_be_visible()
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_an_entry_refused_after_waiting_offline_survives_a_reload(context, rally, svc) -> None:
+    page = context.new_page()
+    log_in_on(page)
+    context.set_offline(True)
+    enter(page, "Jane Doe", "404-555-0123", "00000")
+    expect(page.locator("#waiting")).to_have_text("1 waiting to send")
+    context.set_offline(False)
+    expect(page.locator("#refused")).to_contain_text("Not sent: Jane Doe, 404-555-0123, 00000.")
+    page.reload()
+    expect(page.locator("#refused")).to_contain_text("There is no ZIP code 00000.")
+    page.get_by_role("button", name="Correct and send").tap()
+    expect(page.get_by_label("Their name")).to_have_value("Jane Doe")
+    expect(page.get_by_label("Their ZIP code")).to_be_focused()
+    expect(page.locator("#refused")).to_be_hidden()
+    page.get_by_label("Their ZIP code").fill("30303")
+    page.get_by_role("button", name="Send them the text").tap()
+    expect(page.locator("#result")).to_contain_text("Sent Jane")
+    with svc.db() as session:
+        assert [s.zip_code for s in session.scalars(select(Signup))] == ["30303"]
+
+
+@pytest.mark.parametrize("field", ["Their ZIP code", "Text them in Spanish"])
+def test_the_send_button_never_covers_the_field_being_filled(context, rally, field) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 480})  # a phone with its keyboard up
+    log_in_on(page)
+    # As the phone brings the next field into view: just enough, from above.
+    page.get_by_label(field).evaluate("el => el.scrollIntoView({block: 'nearest'})")
+    box = page.get_by_label(field).bounding_box()
+    button = page.get_by_role("button", name="Send them the text").bounding_box()
+    assert box and button
+    assert box["y"] + box["height"] <= button["y"], (box, button)

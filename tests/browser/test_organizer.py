@@ -141,6 +141,25 @@ def test_an_organizer_composes_a_broadcast_and_sees_the_preview(page, organizer,
     shoot(page, "broadcast-compose.png")
 
 
+def test_a_message_changed_after_its_preview_must_be_previewed_again(
+    page, organizer, signers, twilio
+) -> None:
+    log_in(page)
+    page.goto("/broadcasts/new")
+    page.get_by_label("Message").fill("Hi {first_name}, see you Thursday.")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Friday.")
+    assert page.get_by_role("button", name="Preview again").is_disabled()
+    assert page.get_by_text("You changed the draft after this preview").is_visible()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Thursday.")
+    assert page.get_by_role("button", name="Send to 2 people").is_enabled()
+    page.get_by_label("Message").fill("Hi {first_name}, see you Friday.")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("button", name="Send to 2 people").click()
+    page.wait_for_url("**/broadcasts/1")
+    assert page.locator("blockquote.message").inner_text() == "Hi {first_name}, see you Friday."
+
+
 def test_an_organizer_sends_and_follows_a_broadcast(
     page, client, organizer, signers, twilio, run_jobs
 ) -> None:
@@ -150,18 +169,19 @@ def test_an_organizer_sends_and_follows_a_broadcast(
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Send to 2 people").click()
     page.wait_for_url("**/broadcasts/1")
-    assert page.locator('[data-figure="planned"]').inner_text() in ("0", "3")
+    # The cards and the delivery report show each figure; they are one set, updated together.
+    assert page.locator('[data-figure="planned"]').first.inner_text() in ("0", "3")
     run_jobs()
     # The page polls its figures and shows the finished broadcast by itself.
     page.locator('[data-figure="status"]', has_text="done").wait_for()
-    assert page.locator('[data-figure="sent"]').inner_text() == "2"
+    assert page.locator('[data-figure="sent"]').all_inner_texts() == ["2", "2"]
     assert len(twilio.messages) == 2
     deliver(client, twilio)
     signers["Jane Doe"].text("Going")
     signers["Ana López"].text("going!")
     page.reload()
     assert page.get_by_role("heading", name="Replies: 2").is_visible()
-    assert page.locator('[data-figure="delivered"]').inner_text() == "2"
+    assert page.locator('[data-figure="delivered"]').all_inner_texts() == ["2", "2"]
     shoot(page, "broadcast-progress.png")
 
 
@@ -185,3 +205,13 @@ def test_an_organizer_downloads_the_signers_as_csv(page, organizer, signers) -> 
         "language",
     ]
     assert len(rows) == 4
+
+
+def test_a_campaign_text_shows_its_encoding_and_segments_as_it_is_typed(page, organizer) -> None:
+    log_in(page)
+    page.goto("/campaigns/new")
+    intro = page.get_by_label("Reply to the keyword").first
+    shown = page.locator("label", has=page.locator('textarea[name="message_en_intro"]'))
+    assert shown.locator("[data-segments]").inner_text() == "GSM-7, 1 segment"
+    intro.fill("Rents are up 40% 📈 " + "and climbing " * 12 + "{first_name}?")
+    assert shown.locator("[data-segments]").inner_text() == "UCS-2, 3 segments"

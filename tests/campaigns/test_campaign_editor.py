@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +58,67 @@ def test_an_organizer_changes_the_keyword_and_the_bot_answers_the_new_one(
     assert "Text PRIVACY to" in Phone(client, twilio, "+14045550178").text("hi")[0]
 
 
+def new_form(client, **changes: Any) -> dict[str, Any]:
+    """The new-campaign form as the page fills it, with ``changes``."""
+    html = client.get("/campaigns/new").get_data(as_text=True)
+    fields: dict[str, Any] = {"active": "on", "messages_per_month": "4", "keyword_es": ""}
+    texts = re.findall(r'<textarea name="(message_\w+)" rows="2">([^<]*)</textarea>', html)
+    for name, text in texts:
+        fields[name] = unescape(text)
+    assert len(fields) == 3 + 2 * len(CAMPAIGN_MESSAGES)
+    return fields | changes
+
+
+RENT = {
+    "slug": "rent-cap",
+    "title": "Cap rents in Atlanta",
+    "keyword_en": "RENT",
+    "target": "Atlanta City Council\n55 Trinity Ave SW",
+    "letter": "Dear Council: cap the rents.",
+    "demands": ["Cap rent increases at 3% a year."],
+}
+
+
+def test_a_new_campaign_starts_from_neutral_words_with_human_labels(client, svc) -> None:
+    log_in(client, svc)
+    html = client.get("/campaigns/new").get_data(as_text=True)
+    assert "DOJ" not in html and "face recognition" not in html
+    assert "Reply to the keyword" in html and "menu call" not in html
+    assert "GSM-7, 1 segment" in html
+
+
+def test_a_new_campaign_texts_its_own_title_and_target(client, svc, twilio, run_jobs) -> None:
+    log_in(client, svc)
+    assert save(client, "/campaigns/new", new_form(client, **RENT)).status_code == 302
+    supporter = Phone(client, twilio, "+14045550179")
+    intro = supporter.text("RENT")[0]
+    assert intro == "Cap rents in Atlanta: add your name to the letter. What's your full name?"
+    supporter.text("Jane Doe")
+    consent = supporter.text("30303")[0]
+    assert "to the letter to Atlanta City Council and text you" in consent
+    assert "DOJ" not in consent
+
+
+def test_a_new_campaign_with_another_campaigns_words_is_refused(client, svc) -> None:
+    log_in(client, svc)
+    doj = svc.catalog.by_slug(SLUG)
+    fields = new_form(client, **RENT) | {"message_en_intro": doj.messages["en"]["intro"]}
+    response = save(client, "/campaigns/new", fields)
+    html = " ".join(unescape(response.get_data(as_text=True)).split())
+    assert response.status_code == 400
+    assert f"Reply to the keyword (en) has the words of “{doj.title}”" in html
+    assert svc.catalog.by_slug("rent-cap") is None
+
+
 def test_an_organizer_creates_a_campaign_that_signs_at_once(client, svc, twilio, run_jobs) -> None:
     log_in(client, svc)
-    fields = form_of(
-        svc,
+    fields = new_form(
+        client,
         slug="police-drones",
         title="No police drones over our protests",
         keyword_en="DRONES",
         keyword_es="DRONES2",
+        target="Atlanta City Council",
         letter="Dear Council: ground the drones.",
         demands=["Ground the drones."],
     )

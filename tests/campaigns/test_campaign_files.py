@@ -217,6 +217,13 @@ def test_campaigns_check_lists_the_real_campaigns(runner) -> None:
     assert f"{SLUG}: keyword FACES, active" in result.output.splitlines()
 
 
+def test_campaigns_check_says_how_each_text_is_sent(runner) -> None:
+    lines = runner.invoke(args=["campaigns", "check"]).output.splitlines()
+    assert "  en Reply to the keyword: GSM-7, 1 segment" in lines
+    # Spanish accents (í, ó) are outside GSM-7: the whole text goes as UCS-2.
+    assert "  es Reply to the keyword: UCS-2, 3 segments" in lines
+
+
 def test_campaigns_check_fails_with_the_reason_on_a_broken_folder(runner, folder: Path) -> None:
     write_campaign(folder, slug="tiny", file_name="small.yaml")
     result = runner.invoke(args=["campaigns", "check", str(folder)])

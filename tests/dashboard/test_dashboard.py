@@ -435,3 +435,70 @@ def test_a_page_view_reads_only_through_indexes_once_the_counts_are_kept(
         "ix_supporters_id_opted_out",
     ):
         assert index in plans, plans
+
+
+def test_times_are_shown_in_the_organizations_zone(client, svc, phone, run_jobs) -> None:
+    for body in ("FACES", "Jane Doe", "30303", "YES"):
+        phone.text(body)
+    run_jobs()
+    with svc.db.begin() as session:
+        session.execute(
+            update(Signature).values(signed_at=datetime(2026, 1, 15, 17, 30, tzinfo=UTC))
+        )
+    log_in(client, svc)
+    html = client.get("/campaigns/doj-face-recognition").get_data(as_text=True)
+    assert ">2026-01-15 12:30 EST<" in html and "17:30 UTC" not in html
+
+
+def test_a_phone_that_only_texted_the_keyword_is_found(client, svc, twilio) -> None:
+    Phone(client, twilio, "+14045550140").text("FACES")
+    log_in(client, svc)
+    response = client.get("/supporters", query_string={"q": "(404) 555-0140"})
+    assert response.status_code == 302
+    html = page(client, response.headers["Location"])
+    assert "never signed" in html and ">FACES<" in html
+
+
+def test_someone_who_gave_a_name_and_said_no_is_found_by_name(client, svc, twilio) -> None:
+    kim = Phone(client, twilio, "+14045550141")
+    for body in ("FACES", "Kim Nguyen", "30303", "NO"):
+        kim.text(body)
+    log_in(client, svc)
+    html = page(client, "/supporters?q=nguyen")
+    assert "never signed" in html
+    found = re.search(r'<a href="(/supporters/phone/[^"]+)">“Kim Nguyen”</a>', html)
+    assert found, html
+    assert ">NO<" in page(client, found.group(1))
+
+
+def test_a_name_nobody_gave_is_not_found(client, svc, signers) -> None:
+    log_in(client, svc)
+    response = client.get("/supporters", query_string={"q": "Zed Zebra"})
+    assert response.status_code == 404
+    assert "Nobody named “Zed Zebra” has texted." in response.get_data(as_text=True)
+
+
+def test_signers_are_listed_and_searched_with_the_opted_out_marked(client, svc, signers) -> None:
+    log_in(client, svc)
+
+    def names(query: str) -> list[str]:
+        html = page(client, f"/campaigns/{SLUG}/signers?q={query}")
+        return re.findall(r'<td data-label="Name"><a href="/supporters/\d+">([^<]+)</a>', html)
+
+    assert names("") == ["Jane Doe", "Luis Ortiz", "Ana López"]
+    assert names("lópez") == ["Ana López"]
+    assert names("212555") == ["Luis Ortiz"]
+    assert names("303") == ["Jane Doe", "Ana López"]
+    assert names("ny") == ["Luis Ortiz"]
+    html = page(client, f"/campaigns/{SLUG}/signers?q=ortiz")
+    assert '<span class="badge closed">opted out</span>' in html
+
+
+def test_the_signer_list_goes_page_by_page(client, svc, busy_campaign) -> None:
+    log_in(client, svc)
+    first = page(client, f"/campaigns/{SLUG}/signers")
+    assert "3,000 signers · page 1 of 60" in first
+    last = page(client, f"/campaigns/{SLUG}/signers?page=60")
+    assert len(re.findall(r'<td data-label="#"', last)) == 50
+    assert 'href="/campaigns/doj-face-recognition/signers?page=59">← Previous' in last
+    assert "Next →" not in last

@@ -154,3 +154,31 @@ def test_a_field_volunteer_may_not_download_it(client, svc, signed) -> None:
 def test_an_unknown_campaign_has_no_download(client, svc) -> None:
     log_in(client, svc)
     assert client.get("/campaigns/no-such-campaign/signers.csv").status_code == 404
+
+
+def test_the_crm_download_is_raw_with_first_and_last_names_and_zips_as_text(
+    client, svc, twilio, run_jobs
+) -> None:
+    sign(Phone(client, twilio, JANE), "FACES", "Jane Doe", "30303")
+    sign(Phone(client, twilio, "+16175550111"), "FACES", "Dr. Ana María López", "02119")
+    run_jobs()
+    log_in(client, svc)
+    response = client.get(f"/campaigns/{SLUG}/signers-crm.csv")
+    assert response.status_code == 200
+    assert "signers-crm-" in response.headers["Content-Disposition"]
+    body = response.get_data().decode("utf-8")
+    assert not body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert list(rows[0]) == [
+        "phone", "first_name", "last_name", "zip", "city", "state",
+        "signed_at", "source", "opted_out", "language",
+    ]  # fmt: skip
+    assert [(r["phone"], r["first_name"], r["last_name"], r["zip"]) for r in rows] == [
+        (JANE, "Jane", "Doe", "30303"),
+        ("+16175550111", "Ana", "María López", "02119"),
+    ]
+    assert ",02119," in body and "'+" not in body
+    # The spreadsheet download is unchanged, and the campaign page offers both.
+    assert "'+14045550123" in client.get(PATH).get_data(as_text=True)
+    html = client.get(f"/campaigns/{SLUG}").get_data(as_text=True)
+    assert "Download for CRM import" in html and "Download signers (CSV)" in html

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import io
+import logging
 import re
 import struct
 import zlib
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import zxingcpp
+from fpdf import FPDF
 from helpers import Phone, csrf_token, log_in
+from markupsafe import escape
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -191,6 +197,32 @@ def test_the_qr_code_in_the_pdf_decodes_to_a_text_of_the_keyword_to_the_number(
     assert decode_qr(image) == [SMS_LINK]
 
 
+def test_the_sign_and_its_pdf_say_what_the_petition_asks_and_who_asks(
+    client, rally, svc, monkeypatch, caplog
+) -> None:
+    title = svc.catalog.by_slug(SLUG).title
+    html = page(client.get("/events/atlanta-rally/sign"))
+    assert f'<h1 class="sign-ask">{escape(title)}</h1>' in html
+    assert '<p class="sign-organization">Civil Rights Text Team</p>' in html
+    written: list[str] = []
+    for method in ("cell", "multi_cell"):
+        real = getattr(FPDF, method)
+
+        def record(self: FPDF, w: float, h: float, text: str = "", *a: Any, _real=real, **k: Any):
+            if not k.get("dry_run"):
+                written.append(text)
+            return _real(self, w, h, text, *a, **k)
+
+        monkeypatch.setattr(FPDF, method, record)
+    caplog.set_level(logging.INFO)
+    assert client.get("/events/atlanta-rally/sign.pdf").status_code == 200
+    # The organization, then the ask, above "Text FACESATL".
+    assert 0 == written.index("Civil Rights Text Team") < written.index(title)
+    assert written.index(title) < written.index("Text") < written.index("FACESATL")
+    # fontTools subsetting the font used to log some fifty INFO lines per PDF.
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
+
+
 def test_an_unknown_event_has_no_sign_and_no_stage_screen(client) -> None:
     for path in ("sign", "sign.pdf", "qr.png", "stage", "count.json"):
         assert client.get(f"/events/nowhere/{path}").status_code == 404
@@ -256,9 +288,7 @@ def test_the_same_entry_sent_twice_asks_only_once(client, svc, rally) -> None:
     again = post_entry(client, token, phone="(404) 555-0123")
     assert again.status_code == 200
     assert again.json["outcome"] == "already_waiting"
-    assert (
-        again.json["message"] == "Jane ((404) 555-0123) already has a text waiting for their YES."
-    )
+    assert again.json["message"] == "Jane (404-555-0123) already has a text waiting for their YES."
     assert len(signups(svc)) == 1
 
 
@@ -266,8 +296,12 @@ def test_the_same_entry_sent_twice_asks_only_once(client, svc, rally) -> None:
     ("entry", "field", "reason"),
     [
         ({"phone": "555-0125"}, "phone", "not a U.S. mobile number"),
-        ({"zip": "00000"}, "zip", "not a U.S. ZIP code"),
+        # One rule with ADD by text: a British mobile is no U.S. number, whatever the ZIP.
+        ({"phone": "+44 7911 123456"}, "phone", "the bot texts U.S. numbers only"),
+        ({"zip": "00000"}, "zip", "There is no ZIP code 00000. Check it with the person."),
+        ({"zip": "3030x"}, "zip", "A ZIP code is five digits, like 30303."),
         ({"name": "http://spam.example"}, "name", "Write the person's name"),
+        ({"name": "Jane " * 100}, "name", "a name can be at most 100"),
         ({"event": "nowhere"}, "event", "Pick the event"),
     ],
 )
@@ -341,7 +375,9 @@ def test_the_leaderboard_shows_entered_confirmed_and_rate(
     ) in html
 
 
-def test_a_messy_paper_sheet_gets_a_report_for_every_row(client, svc, rally) -> None:
+def test_a_messy_paper_sheet_is_previewed_row_by_row_then_imported(
+    client, svc, rally, twilio, run_jobs
+) -> None:
     log_in(client, svc, "organizer")
     data = {
         "sheet": (io.BytesIO(MESSY_SHEET.encode()), "sheet.csv"),
@@ -356,15 +392,47 @@ def test_a_messy_paper_sheet_gets_a_report_for_every_row(client, svc, rally) -> 
         re.S,
     )
     assert rows == [
-        ("Jane Doe", "added"),
-        ("Luis Ortiz", "added"),  # ZIP 2134 is Boston's 02134, its zero dropped by a spreadsheet
+        ("Jane Doe", "texted to confirm"),
+        ("Luis Ortiz", "texted to confirm"),  # ZIP 2134 is Boston's 02134, its zero dropped
         ("Jane Doe", "duplicate in file"),
         ("Ana Ruiz", "invalid phone"),
         ("Kim Le", "invalid ZIP"),
         ("Tom Li", "no consent"),
     ]
-    assert "2 of 6 rows sent a text to confirm" in page(response)
+    assert "Check before importing: 2 of 6 rows will get a text to confirm" in page(response)
+    # Nothing is stored or texted until the organizer confirms what the preview shows.
+    assert signups(svc) == []
+    run_jobs()
+    assert twilio.messages == []
+    sheet_text = re.search(
+        r'<textarea name="sheet_text" hidden>(.*?)</textarea>', page(response), re.S
+    )
+    assert sheet_text
+    confirm = {
+        "action": "import",
+        "sheet_text": html.unescape(sheet_text.group(1)),
+        "volunteer": "+14045550150",
+        "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
+    }
+    imported = client.post("/events/atlanta-rally/paper", data=confirm)
+    assert "2 of 6 rows asked by text to confirm" in page(imported)
     assert [s.volunteer_id is not None for s in signups(svc)] == [True, True]
+
+
+def test_a_sheet_typed_in_at_night_says_its_texts_wait_for_the_morning(client, svc, rally) -> None:
+    svc.settings = replace(svc.settings, send_window="09:00-20:00")
+    svc.clock = lambda: datetime(2026, 12, 6, 3, 30, tzinfo=UTC)  # 22:30 in Atlanta
+    log_in(client, svc, "organizer")
+    data = {
+        "sheet": (
+            io.BytesIO(b"name,phone,zip,consent\nJane Doe,404-555-0123,30303,yes\n"),
+            "s.csv",
+        ),
+        "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
+    }
+    text = page(client.post("/events/atlanta-rally/paper", data=data))
+    assert "1 is in quiet hours now: the text waits for 9:00 local." in " ".join(text.split())
+    assert "sent a text" not in text
 
 
 @pytest.mark.parametrize(

@@ -145,10 +145,51 @@ def test_a_sheet_without_a_consent_column_texts_nobody(rally, runner, tmp_path, 
     result = runner.invoke(
         args=["import-signups", sheet(tmp_path, text), "--event", "atlanta-rally"]
     )
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "2 row(s): 2 no consent column"
+    # Nothing can be texted for lack of a consent column: the command fails, and says why.
+    assert result.exit_code != 0, result.output
+    assert "the file has no consent column, so nobody on it can be texted" in result.output
     assert stored(svc) == (0, 0)
     assert twilio.messages == []
+
+
+def test_excels_doubled_quotes_are_read_as_excel_writes_them(rally, svc) -> None:
+    data = (
+        "Name,Phone,Zip,Consent\r\n"
+        '"Robert ""Bob"" Smith",404-555-0123,30303,yes\r\n'
+        '"O""Neil, Pat","(404) 555-0124",30303,yes\r\n'
+    )
+    report = import_signups(svc, data, "atlanta-rally", store=False)
+    # Each cell whole: the name with its quotes and comma, the phone in its own column.
+    assert [(row.name, row.phone) for row in report.rows] == [
+        ('Robert "Bob" Smith', "+14045550123"),
+        ('O"Neil, Pat', "+14045550124"),
+    ]
+
+
+def test_the_headers_people_really_use_are_understood(rally, svc) -> None:
+    data = (
+        "First Name,Last Name,Phone #,Zip Code,OK to text?\n"
+        "Jane,Doe,404-555-0123,30303,✓\n"
+        "Luis,,404-555-0124,30303,yes\n"
+    )
+    report = import_signups(svc, data, "atlanta-rally")
+    assert [(row.name, row.result) for row in report.rows] == [
+        ("Jane Doe", Outcome.ADDED),
+        ("Luis", Outcome.ADDED),
+    ]
+    cell = "Full Name;Cell;ZIP;Can we text you?\nAna Ruiz;404 555 0125;30303;x\n"
+    (row,) = import_signups(svc, cell, "atlanta-rally").rows
+    assert (row.phone, row.result) == ("+14045550125", Outcome.ADDED)
+
+
+def test_a_preview_stores_and_texts_nothing(rally, svc, run_jobs, twilio) -> None:
+    report = import_signups(svc, SHEET, "atlanta-rally", store=False)
+    assert (report.stored, report.added) == (False, 3)
+    run_jobs()
+    assert stored(svc) == (0, 0)
+    assert twilio.messages == []
+    assert import_signups(svc, SHEET, "atlanta-rally").added == 3
+    assert stored(svc) == (3, 3)
 
 
 def test_excel_sheets_with_a_bom_semicolons_and_lost_leading_zeros_are_read(rally, svc) -> None:

@@ -11,14 +11,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from helpers import Phone
+from helpers import Phone, csrf_token, log_in
 from sqlalchemy import func, select, update
 
 from bot.campaigns.files import campaign_data, load_catalog
 from bot.config import PROJECT_ROOT
 from bot.field.leaderboard import by_event, by_volunteer
 from bot.field.signups import Outcome, sign_up_in_person
-from bot.field.volunteers import remove_volunteer
+from bot.field.volunteers import list_volunteers, remove_volunteer
 from store.models import ConsentEvent, Message, Signature, Signup, Volunteer
 
 SLUG = "doj-face-recognition"
@@ -157,7 +157,7 @@ def test_a_stop_ends_it_and_nothing_more_is_sent(maria, jane, run_jobs, svc) -> 
     assert "unsubscribed" in jane.text("STOP")[0]
     assert [s.status for s in signups(svc)] == ["stopped"]
     assert maria.text("ADD 404-555-0123 Jane Doe 30303") == [
-        "(404) 555-0123 has opted out of our texts, so we can't text Jane. "
+        "404-555-0123 has opted out of our texts, so we can't text Jane. "
         "They can text START to this number to opt back in."
     ]
     run_jobs()
@@ -216,6 +216,7 @@ def test_a_phone_that_is_not_a_volunteer_cannot_add_anyone(client, twilio, jane,
         ("ADD 404-555-012 Jane Doe 30303", "404-555-012 isn't a valid phone number."),
         ("ADD 123-456-7890 Jane Doe 30303", "123-456-7890 isn't a valid phone number."),
         ("ADD +44 20 7946 0018 Jane Doe 30303", "+44 20 7946 0018 is a landline"),
+        ("ADD +44 7911 123456 Jane Doe 30303", "+44 7911 123456 isn't a valid phone number."),
         ("ADD 404-555-0123 Jane Doe 00000", "I couldn't find ZIP code 00000."),
         ("ADD 404-555-0123 30303", "To add someone, text ADD, their phone, name and ZIP"),
     ],
@@ -237,7 +238,7 @@ def test_someone_who_already_signed_is_not_asked_again(maria, jane, run_jobs, sv
     jane.text("YES")
     run_jobs()
     assert maria.text("ADD (404) 555-0123 Jane Doe 30303") == [
-        "Jane ((404) 555-0123) has already signed. Thank you!"
+        "Jane (404-555-0123) has already signed. Thank you!"
     ]
     run_jobs()
     assert len(jane.texts_received()) == 1  # the confirmation of her own signature
@@ -247,7 +248,7 @@ def test_someone_who_already_signed_is_not_asked_again(maria, jane, run_jobs, sv
 def test_a_second_add_of_the_same_person_sends_one_request(maria, jane, run_jobs, svc) -> None:
     maria.text("ADD 404-555-0123 Jane Doe 30303")
     assert maria.text("ADD +1 404 555 0123 Jane Doe 30303") == [
-        "Jane ((404) 555-0123) already has a text waiting for their YES."
+        "Jane (404-555-0123) already has a text waiting for their YES."
     ]
     run_jobs()
     assert len(jane.texts_received()) == 1
@@ -337,6 +338,47 @@ def test_the_leaderboard_counts_entered_and_confirmed(client, twilio, maria, run
     ]
     table = runner.invoke(args=["events", "leaderboard"]).output
     assert "Maria Lopez (atlanta-rally)" in table and "50%" in table
+
+
+def test_a_volunteer_moves_to_another_event_only_when_asked_and_keeps_past_credit(
+    client, twilio, maria, run_jobs, runner, svc
+) -> None:
+    maria.text("ADD 404-555-0123 Jane Doe 30303")
+    runner.invoke(args=["events", "create", "decatur-vigil", "--campaign", SLUG, "--keyword",
+                        "FACESDEC", "--name", "the Decatur vigil"])  # fmt: skip
+    moving = ["volunteers", "add", "404-555-0150", "--name", "Mary L", "--event", "decatur-vigil"]
+    refused = runner.invoke(args=moving, input="n\n")
+    assert refused.exit_code != 0
+    assert "Maria Lopez (+14045550150) already volunteers at the Atlanta rally" in refused.output
+    maria.text("ADD 404-555-0124 Luis Ortiz 30303")
+    assert [s.event_id for s in signups(svc)] == [1, 1]  # nothing moved
+
+    assert runner.invoke(args=moving, input="y\n").exit_code == 0
+    maria.text("ADD 404-555-0125 Ana Ruiz 30303")
+    assert [s.event_id for s in signups(svc)] == [1, 1, 2]
+    with svc.db() as session:
+        standings = {(s.event, s.volunteer, s.entered) for s in by_volunteer(session)}
+    # Past sign-ups keep the event and the name they were made under: nobody was renamed.
+    assert standings == {("atlanta-rally", "Maria Lopez", 2), ("decatur-vigil", "Maria Lopez", 1)}
+    for event in ("atlanta-rally", "decatur-vigil"):
+        listed = runner.invoke(args=["volunteers", "list", "--event", event]).output
+        assert listed == f"{MARIA}  Maria Lopez  decatur-vigil\n"
+
+
+def test_the_volunteers_page_asks_before_moving_a_volunteer(client, svc, rally, runner) -> None:
+    runner.invoke(args=["events", "create", "decatur-vigil", "--campaign", SLUG, "--keyword",
+                        "FACESDEC", "--name", "the Decatur vigil"])  # fmt: skip
+    log_in(client, svc, "organizer")
+    form = {"phone": "404-555-0150", "name": "Maria Lopez", "event": "decatur-vigil"}
+    form["csrf_token"] = csrf_token(client, "/volunteers")
+    asked = client.post("/volunteers", data=form)
+    assert asked.status_code == 409
+    html = asked.get_data(as_text=True)
+    assert "already volunteers at the Atlanta rally" in html
+    assert 'name="move" value="yes"' in html
+    assert client.post("/volunteers", data=form | {"move": "yes"}).status_code == 302
+    with svc.db() as session:
+        assert [v.event for v in list_volunteers(session)] == ["decatur-vigil"]
 
 
 def test_a_campaign_saved_in_the_dashboard_before_sign_ups_existed_still_loads() -> None:

@@ -134,18 +134,23 @@
     sendButton.disabled = true;
     showError("");
     latest++;
+    // Taken out of the box as it goes, so what is typed while it is on its way is kept.
+    const body = bodyInput.value;
+    bodyInput.value = "";
+    fitBody();
     try {
       const data = await call(messagesUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ phone: phone, body: bodyInput.value }),
+        body: JSON.stringify({ phone: phone, body: body }),
       });
-      bodyInput.value = "";
-      fitBody();
       render(data);
       thread.scrollTop = thread.scrollHeight;
     } catch (error) {
       showError(error.message);
+      // Not sent: give it back, ahead of anything typed since.
+      bodyInput.value = bodyInput.value ? body + " " + bodyInput.value : body;
+      fitBody();
     } finally {
       busy = false;
       sendButton.disabled = false;

@@ -1,7 +1,7 @@
 """a message the bot itself failed to send says why
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-05 09:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
