@@ -30,6 +30,8 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC_BASE_URL = "https://bot.example.org"
+# A real database, Redis and Twilio (even a fake one) mean production rules: a long key.
+SECRET_KEY = "a test key, long enough for production rules"
 BOT_NUMBER = "+14045550100"
 
 
@@ -83,7 +85,7 @@ def settings(database_url: str, twilio: FakeTwilio) -> dict[str, Any]:
         "TWILIO_PHONE_NUMBER": BOT_NUMBER,
         "TWILIO_API_BASE_URL": twilio.base_url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "RECOVERY_GRACE": "0",
     }
 
@@ -102,6 +104,24 @@ def app(settings: dict[str, Any], database_url: str) -> Iterator[Flask]:
         svc.redis.close()
     redis.flushdb()
     redis.close()
+
+
+@pytest.fixture
+def embedded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app on the embedded default (SQLite, in-process Redis, console sender), migrated.
+
+    Only there does the bot keep its development conveniences, such as the phone simulator.
+    """
+    for name in ("BOT_ENV", "DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url})
+    app.config["TESTING"] = True
+    with app.app_context():
+        yield app
+        services().db.kw["bind"].dispose()
+        services().redis.close()
 
 
 @pytest.fixture

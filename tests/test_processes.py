@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BOT_NUMBER, REDIS_URL
+from conftest import BOT_NUMBER, REDIS_URL, SECRET_KEY
 from fake_twilio import FakeTwilio
 from sqlalchemy import func, select
 from twilio_signing import signed_headers
@@ -63,7 +63,7 @@ class Stack:
             "TWILIO_PHONE_NUMBER": BOT_NUMBER,
             "TWILIO_API_BASE_URL": twilio.base_url,
             "PUBLIC_BASE_URL": self.base_url,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "JOB_TIMEOUT": "2",
             "RECOVERY_INTERVAL": "1",
             "RECOVERY_GRACE": "1",
