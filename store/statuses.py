@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 # Twilio's statuses (and ours before the send), earliest first. Callbacks can arrive out of
-# order, and before the API call that created the message has even returned.
+# order, and before the API call that created the message has even returned. A phone that
+# confirmed delivery had the text, whatever a late or replayed "failed" says: delivered
+# outranks the failures, and only WhatsApp's "read" comes after it.
 _ORDER = {
     "pending": 0,
     "sending": 1,
@@ -13,11 +15,11 @@ _ORDER = {
     "sent": 4,
     "receiving": 4,
     "received": 5,
-    "delivered": 5,
     "undelivered": 5,
     "failed": 5,
-    "read": 6,
-    "canceled": 6,
+    "canceled": 5,
+    "delivered": 6,
+    "read": 7,
 }
 FINAL = frozenset(s for s, rank in _ORDER.items() if rank >= 5)
 
