@@ -18,6 +18,7 @@ from bot import (
     field_form,
     field_pages,
     health,
+    proxies,
     services,
     simulator,
     webhooks,
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    proxies.init_app(app, settings.trusted_proxies)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.

@@ -204,6 +204,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin, organizer, field
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A disabled account cannot log in, and its sessions end; its name stays on its work.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Broadcast(Base):

@@ -7,7 +7,7 @@ and migrated once per run; every test starts with empty tables and an empty Redi
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -122,6 +122,23 @@ def embedded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         yield app
         services().db.kw["bind"].dispose()
         services().redis.close()
+
+
+@pytest.fixture
+def app_with(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Build apps with other settings; asking for ``app`` empties the database and Redis."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any]) -> Flask:
+        made.append(create_app(config))
+        made[-1].config["TESTING"] = True
+        return made[-1]
+
+    yield make
+    for each in made:
+        with each.app_context():
+            services().db.kw["bind"].dispose()
+            services().redis.close()
 
 
 @pytest.fixture

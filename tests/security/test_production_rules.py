@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from twilio_signing import signed_headers
 
 from bot import create_app
 from bot.config import DEVELOPMENT_AUTH_TOKEN, ConfigError
-from bot.services import services
 
 JANE = "+14045550123"
 
@@ -20,22 +18,6 @@ JANE = "+14045550123"
 def without(settings: dict[str, Any], *names: str) -> dict[str, Any]:
     # create_app also reads the environment: blank the names rather than leave them out.
     return settings | {name: "" for name in names}
-
-
-@pytest.fixture
-def made(app: Flask) -> Iterator[Any]:
-    """Build apps with other settings; ``app`` has emptied the database and Redis."""
-    apps: list[Flask] = []
-
-    def make(config: dict[str, Any]) -> Flask:
-        apps.append(create_app(config))
-        return apps[-1]
-
-    yield make
-    for each in apps:
-        with each.app_context():
-            services().db.kw["bind"].dispose()
-            services().redis.close()
 
 
 def test_a_real_stack_without_bot_env_or_a_key_refuses_to_start(settings) -> None:
@@ -60,20 +42,24 @@ def test_http_on_a_public_host_is_refused_in_production(settings) -> None:
 @pytest.mark.parametrize(
     "local", ["http://localhost:5000", "http://127.0.0.1:8000", "http://[::1]"]
 )
-def test_http_on_this_machine_is_allowed_for_local_runs(made, settings, local: str) -> None:
-    assert made(settings | {"PUBLIC_BASE_URL": local}).config["SETTINGS"].production
+def test_http_on_this_machine_is_allowed_for_local_runs(app_with, settings, local: str) -> None:
+    assert app_with(settings | {"PUBLIC_BASE_URL": local}).config["SETTINGS"].production
 
 
-def test_a_real_stack_without_bot_env_has_no_simulator(made, settings) -> None:
-    client = made(without(settings, "BOT_ENV")).test_client()
+def test_a_real_stack_without_bot_env_has_no_simulator(app_with, settings) -> None:
+    client = app_with(without(settings, "BOT_ENV")).test_client()
     assert client.get("/simulator/messages", query_string={"phone": JANE}).status_code == 404
     assert client.post("/simulator/messages", json={"phone": JANE, "body": "STOP"}).status_code == (
         404
     )
 
 
-def test_a_real_database_without_twilio_accepts_no_development_signature(made, settings) -> None:
-    app = made(without(settings, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"))
+def test_a_real_database_without_twilio_accepts_no_development_signature(
+    app_with, settings
+) -> None:
+    app = app_with(
+        without(settings, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER")
+    )
     params = {"MessageSid": "SM" + "1" * 32, "From": JANE, "To": "+14045550100", "Body": "STOP"}
     forged = signed_headers(DEVELOPMENT_AUTH_TOKEN, PUBLIC_BASE_URL + "/sms", params)
     assert app.test_client().post("/sms", data=params, headers=forged).status_code == 403
