@@ -17,6 +17,7 @@ from bot import (
     dashboard,
     field_form,
     field_pages,
+    headers,
     health,
     proxies,
     services,
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The twilio client logs every request's headers at INFO: a dozen lines per text sent.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     proxies.init_app(app, settings.trusted_proxies)
+    headers.init_app(app, settings)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.
