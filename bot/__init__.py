@@ -19,6 +19,7 @@ from bot import (
     field_pages,
     headers,
     health,
+    limits,
     proxies,
     services,
     simulator,
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     proxies.init_app(app, settings.trusted_proxies)
     headers.init_app(app, settings)
+    limits.init_app(app, settings)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     # Twilio signs its webhooks; the simulator takes only JSON. Neither carries a CSRF token.

@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 
 from bot.auth import role_required
 from bot.events import list_events
+from bot.limits import signup_texts
 from bot.phones import national
 from bot.services import services
 from bot.signups import PHONES, Outcome, sign_up_in_person
@@ -59,6 +60,7 @@ def csrf() -> ResponseReturnValue:
 
 
 @bp.post("/field/signups")
+@signup_texts
 @role_required("field")
 def sign_up() -> ResponseReturnValue:
     """Enter one person; they get the confirmation text and sign only by replying YES."""

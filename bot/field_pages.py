@@ -27,6 +27,7 @@ from bot import signs
 from bot.auth import role_required
 from bot.events import EventError, create_event, list_events
 from bot.leaderboard import by_event, by_volunteer
+from bot.limits import public
 from bot.paper import PaperError, import_signups
 from bot.phones import national
 from bot.services import services
@@ -87,6 +88,7 @@ def _events_page(form: dict[str, str]) -> str:
 
 
 @bp.get("/events/<slug>/sign")
+@public
 def sign(slug: str) -> ResponseReturnValue:
     """The printable sign: public, it shows what the poster on the wall shows."""
     found = _sign(slug)
@@ -95,6 +97,7 @@ def sign(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/sign.pdf")
+@public
 def sign_pdf(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
     return Response(
@@ -105,6 +108,7 @@ def sign_pdf(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/qr.png")
+@public
 def qr_png(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
     if found.uri is None:
@@ -113,6 +117,7 @@ def qr_png(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/stage")
+@public
 def stage(slug: str) -> ResponseReturnValue:
     """The stage screen: the count of people who signed through the event, live."""
     found = _sign(slug)
@@ -122,6 +127,7 @@ def stage(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/count.json")
+@public
 def count(slug: str) -> ResponseReturnValue:
     """How many signed through the event, for the stage screen to poll."""
     with services().db() as session:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot import create_app
 from bot.services import Services, services
+from worker import scheduler_locks
 from worker.lean import LeanWorker
 from worker.recovery import drain_spool, requeue_unfinished
 
@@ -95,6 +96,9 @@ def main() -> None:
         worker = LeanWorker(
             list(svc.queues.values()), connection=svc.redis, log_job_description=False
         )
+        freed = scheduler_locks.release_stale(svc.redis, list(svc.queues))
+        if freed:
+            log.warning("released the scheduler lock of a worker that is gone: %s", freed)
         try:
             worker.work(with_scheduler=True)
         finally:
