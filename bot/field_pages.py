@@ -10,7 +10,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -23,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import signs
+from bot import renders, signs
 from bot.auth import role_required
 from bot.events import EventError, create_event, list_events
 from bot.leaderboard import by_event, by_volunteer
@@ -100,20 +99,21 @@ def sign(slug: str) -> ResponseReturnValue:
 @public
 def sign_pdf(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
-    return Response(
-        signs.sign_pdf(found),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="sign-{slug}.pdf"'},
+    response = renders.cached(
+        services().redis, "sign.pdf", found, lambda: signs.sign_pdf(found), "application/pdf"
     )
+    response.headers["Content-Disposition"] = f'inline; filename="sign-{slug}.pdf"'
+    return response
 
 
 @bp.get("/events/<slug>/qr.png")
 @public
 def qr_png(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
-    if found.uri is None:
+    uri = found.uri
+    if uri is None:
         abort(404)
-    return Response(signs.qr_png(found.uri), mimetype="image/png")
+    return renders.cached(services().redis, "qr.png", uri, lambda: signs.qr_png(uri), "image/png")
 
 
 @bp.get("/events/<slug>/stage")

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.services import services
 
 log = logging.getLogger(__name__)
-limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
+limiter = Limiter(key_func=get_remote_address, strategy="sliding-window-counter")
 
 
 def _public_limit() -> str:
@@ -61,6 +61,5 @@ def init_app(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         # Redis away: serve the request rather than fail it (the webhook needs no limit).
         RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     limiter.init_app(app)
