@@ -142,6 +142,17 @@ def app_with(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
 
 
 @pytest.fixture
+def atlanta_rally(runner: FlaskCliRunner) -> str:
+    """An event of the campaign: the Atlanta rally, keyword FACESATL; its slug."""
+    created = runner.invoke(
+        args=["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
+              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    return "atlanta-rally"
+
+
+@pytest.fixture
 def svc(app: Flask) -> Services:
     return services()
 

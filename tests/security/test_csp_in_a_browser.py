@@ -24,15 +24,10 @@ EMAIL, PASSWORD = "organizer@example.org", "a long passphrase"
 
 
 @pytest.fixture
-def server(app: Flask, svc, runner, phone: Phone, run_jobs) -> Iterator[str]:
+def server(app: Flask, svc, atlanta_rally, phone: Phone, run_jobs) -> Iterator[str]:
     for body in ("FACES", "Jane Doe", "30303", "YES"):
         phone.text(body)
     run_jobs()
-    created = runner.invoke(
-        args=["events", "create", "atlanta-rally", "--campaign", SLUG, "--keyword", "FACESATL",
-              "--name", "the Atlanta rally"]
-    )  # fmt: skip
-    assert created.exit_code == 0, created.output
     with svc.db.begin() as session:
         session.add(User(email=EMAIL, password_hash=hash_password(PASSWORD), role="organizer"))
     with served(app) as url:

@@ -20,12 +20,7 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def field_account(client, svc, runner) -> str:
-    created = runner.invoke(
-        args=["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
-              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
-    )  # fmt: skip
-    assert created.exit_code == 0, created.output
+def field_account(client, svc, atlanta_rally) -> str:
     log_in(client, svc, role="field")
     return csrf_token(client, "/field")
 

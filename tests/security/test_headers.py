@@ -23,16 +23,11 @@ PUBLIC = ["/login", "/events/atlanta-rally/sign", "/events/atlanta-rally/stage"]
 
 
 @pytest.fixture
-def signed_up(client, svc, runner, phone, run_jobs) -> Any:
+def signed_up(client, svc, atlanta_rally, phone, run_jobs) -> Any:
     """An admin logged in; Jane has signed; the Atlanta rally has a sign."""
     for body in ("FACES", "Jane Doe", "30303", "YES"):
         phone.text(body)
     run_jobs()
-    created = runner.invoke(
-        args=["events", "create", "atlanta-rally", "--campaign", SLUG, "--keyword", "FACESATL",
-              "--name", "the Atlanta rally"]
-    )  # fmt: skip
-    assert created.exit_code == 0, created.output
     log_in(client, svc, role="admin")
     return client
 

@@ -33,12 +33,7 @@ TEXTS = 30
 
 
 @pytest.fixture
-def stack(app, database_url: str, twilio: FakeTwilio, runner) -> Iterator[Stack]:
-    created = runner.invoke(
-        args=["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
-              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
-    )  # fmt: skip
-    assert created.exit_code == 0, created.output
+def stack(app, database_url: str, twilio: FakeTwilio, atlanta_rally) -> Iterator[Stack]:
     running = Stack(database_url, twilio)
     try:
         bind = f"127.0.0.1:{running.port}"

@@ -19,15 +19,6 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def rally(runner) -> None:
-    created = runner.invoke(
-        args=["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
-              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
-    )  # fmt: skip
-    assert created.exit_code == 0, created.output
-
-
-@pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The keyword of each sign PDF drawn."""
     keywords: list[str] = []
@@ -42,7 +33,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_the_sign_pdf_is_drawn_once_and_revalidated_by_its_etag(
-    app, client, rally, drawn, svc
+    app, client, atlanta_rally, drawn, svc
 ) -> None:
     first = client.get(SIGN_PDF)
     again = app.test_client().get(SIGN_PDF)
@@ -60,7 +51,7 @@ def test_the_sign_pdf_is_drawn_once_and_revalidated_by_its_etag(
     assert drawn == ["FACESATL", "FACESATL"]
 
 
-def test_public_pages_are_limited_per_address(app, rally) -> None:
+def test_public_pages_are_limited_per_address(app, atlanta_rally) -> None:
     flooder = app.test_client()
     answers = [flooder.get(SIGN_PDF).status_code for _ in range(10)]
     answers.append(flooder.get("/events/atlanta-rally/stage").status_code)
