@@ -471,8 +471,10 @@ class Bench:
         return accepted
 
 
+BENCH_SECRET_KEY = "a bench key, long enough for production rules"
 SETTINGS_NAMES = {
     "BOT_ENV",
+    "SECRET_KEY",
     "DATABASE_URL",
     "REDIS_URL",
     "PUBLIC_BASE_URL",
@@ -618,6 +620,8 @@ def bench_env(args: argparse.Namespace, twilio: FakeTwilio | None, **extra: str)
     env = {
         **os.environ,
         "BOT_ENV": "development",
+        # A real database and Redis mean production rules whatever BOT_ENV says: a long key.
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",
@@ -644,7 +648,7 @@ def register_campaign(url: str) -> int:
     from bot.services import services
     from store.records import campaign_row
 
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET_KEY})
     with app.app_context():
         svc = services()
         campaign = svc.catalog.by_slug(CAMPAIGN)

@@ -589,7 +589,7 @@ def run(args: argparse.Namespace, processes: Processes, twilio: FakeTwilio, repo
             "TWILIO_PHONE_NUMBER": BOT_NUMBER,
             "TWILIO_API_BASE_URL": twilio.base_url,
             "PUBLIC_BASE_URL": base_url,
-            "SECRET_KEY": "bench-secret",
+            "SECRET_KEY": "a bench key, long enough for production rules",
         }
     )
     note(f"preparing {make_url(args.database_url).database} and {args.redis_url}")

@@ -8,7 +8,18 @@ from typing import Any
 
 from flask import Flask
 
-from bot import api, cli, error_pages, health, in_process, local_time, services
+from bot import (
+    api,
+    cli,
+    error_pages,
+    headers,
+    health,
+    in_process,
+    limits,
+    local_time,
+    proxies,
+    services,
+)
 from bot.accounts import auth
 from bot.accounts import cli as accounts_cli
 from bot.api import cli as api_cli
@@ -38,6 +49,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key, SETTINGS=settings, MAX_CONTENT_LENGTH=256 * 1024
     )
     configure_logging()
+    proxies.init_app(app, settings.trusted_proxies)
+    headers.init_app(app, settings)
+    limits.init_app(app, settings)
     services.init_app(app, settings)
     auth.init_app(app, settings)
     local_time.init_app(app)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -18,6 +19,13 @@ INSTANCE_PATH = PROJECT_ROOT / "instance"  # Flask's instance folder for the app
 TWILIO_API = "https://api.twilio.com"
 ACTION_NETWORK_API = "https://actionnetwork.org/api/v2"
 DEVELOPMENT_AUTH_TOKEN = "development-auth-token"  # lets the simulator sign its own webhooks
+DEVELOPMENT_SECRET_KEY = "development-secret-key"
+MIN_SECRET_KEY = 32  # characters: a session cookie signed with less can be forged offline
+# Keys that appear in examples, tutorials and this project's own history: public, so forgeable.
+KNOWN_SECRET_KEYS = frozenset(
+    {DEVELOPMENT_SECRET_KEY, "test-secret", "bench-secret", "secret", "dev", "development"}
+)
+THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class ConfigError(RuntimeError):
@@ -58,10 +66,24 @@ class Settings:
     api_rate_limit: str = "120/minute"
     action_network_api_key: str = ""  # empty: no campaign can be connected to Action Network
     action_network_api_url: str = ACTION_NETWORK_API
+    trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (a platform's router: 1)
+    signups_per_hour: int = 30  # sign-up texts one field account may start in an hour
+    public_requests_per_minute: int = 60  # per address, on the pages anyone may open
 
     @property
     def production(self) -> bool:
-        return self.bot_env == "production"
+        """Whether production rules apply: asked for, or the bot reaches anything real.
+
+        The development conveniences (the simulator, a default secret, a known auth token) are
+        only safe on the embedded default, where nothing but this machine is involved.
+        """
+        return self.bot_env == "production" or not self.embedded
+
+    @property
+    def embedded(self) -> bool:
+        """SQLite, the in-process Redis and no Twilio account: nothing real is reachable."""
+        on_sqlite = not self.database_url or self.database_url.startswith("sqlite")
+        return on_sqlite and self.embedded_redis and not self.uses_twilio
 
     @property
     def embedded_redis(self) -> bool:
@@ -74,7 +96,7 @@ class Settings:
 
 # A grace period may be none at all, and a worker may keep the web's priority; a timeout, an
 # interval or a lifetime may not.
-_MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS"}
+_MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS", "TRUSTED_PROXIES"}
 LOWEST_PRIORITY = 19  # the highest niceness Linux gives
 
 _SECRETS_IN_PRODUCTION = (
@@ -127,7 +149,7 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
 def _check(settings: Settings, explicitly_set: set[str]) -> None:
     if settings.bot_env not in ("development", "production"):
         raise ConfigError(f"BOT_ENV must be development or production, not {settings.bot_env!r}")
-    if settings.production:
+    if settings.bot_env == "production":
         missing = [n.upper() for n in _SECRETS_IN_PRODUCTION if n not in explicitly_set]
         if not (settings.twilio_phone_number or settings.twilio_messaging_service_sid):
             missing.append("TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
@@ -164,17 +186,55 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
         settings.twilio_phone_number or settings.twilio_messaging_service_sid
     ):
         raise ConfigError("set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send texts")
+    if settings.production:
+        _check_production_rules(settings)
+
+
+def _check_production_rules(settings: Settings) -> None:
+    why = "" if settings.bot_env == "production" else _reached(settings)
+    key = settings.secret_key
+    if key.lower() in KNOWN_SECRET_KEYS or key.lower().startswith("changeme"):
+        raise ConfigError(f"SECRET_KEY is a published example{why}: make a random one")
+    if len(key) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY} random characters{why}"
+            + (f", not {len(key)}" if key else "")
+        )
+    url = urlsplit(settings.public_base_url)
+    if url.scheme != "https" and url.hostname not in THIS_MACHINE:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must start with https://{why}, not {settings.public_base_url!r}"
+        )
+
+
+def _reached(settings: Settings) -> str:
+    # Name what made these production rules, for someone who never set BOT_ENV.
+    reached = [
+        name
+        for name, value in (
+            (
+                "DATABASE_URL",
+                settings.database_url and not settings.database_url.startswith("sqlite"),
+            ),
+            ("REDIS_URL", settings.redis_url),
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+        )
+        if value
+    ]
+    verb = "is" if len(reached) == 1 else "are"
+    return f" (production rules: {' and '.join(reached)} {verb} set)"
 
 
 def _with_development_defaults(settings: Settings, instance_path: str) -> Settings:
-    changes: dict[str, Any] = {}
-    if not settings.database_url:
-        changes["database_url"] = f"sqlite:///{Path(instance_path) / 'petition-bot.sqlite3'}"
-    if not settings.secret_key:
-        changes["secret_key"] = "development-secret-key"
-    if not settings.twilio_auth_token:
-        changes["twilio_auth_token"] = DEVELOPMENT_AUTH_TOKEN
-    changes["database_url"] = _sqlalchemy_url(changes.get("database_url", settings.database_url))
+    database_url = (
+        settings.database_url or f"sqlite:///{Path(instance_path) / 'petition-bot.sqlite3'}"
+    )
+    changes: dict[str, Any] = {"database_url": _sqlalchemy_url(database_url)}
+    if not settings.production:
+        # Known values, harmless while nothing real is reachable. Under production rules there
+        # is none: without a real auth token no webhook is signed (see webhook_auth).
+        changes["secret_key"] = settings.secret_key or DEVELOPMENT_SECRET_KEY
+        changes["twilio_auth_token"] = settings.twilio_auth_token or DEVELOPMENT_AUTH_TOKEN
     return replace(settings, **changes)
 
 

@@ -203,6 +203,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin, organizer, field
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A disabled account cannot log in, and its sessions end; its name stays on its work.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Broadcast(Base):

@@ -98,7 +98,9 @@ class EnteredVia(StrEnum):
 
 
 # Twilio's statuses (and ours before the send), earliest first. Callbacks can arrive out of
-# order, and before the API call that created the message has even returned.
+# order, and before the API call that created the message has even returned. A phone that
+# confirmed delivery had the text, whatever a late or replayed "failed" says: delivered
+# outranks the failures, and only WhatsApp's "read" comes after it.
 _ORDER: dict[str, int] = {
     MessageStatus.PENDING: 0,
     MessageStatus.SENDING: 1,
@@ -108,11 +110,11 @@ _ORDER: dict[str, int] = {
     MessageStatus.SENT: 4,
     MessageStatus.RECEIVING: 4,
     MessageStatus.RECEIVED: 5,
-    MessageStatus.DELIVERED: 5,
     MessageStatus.UNDELIVERED: 5,
     MessageStatus.FAILED: 5,
-    MessageStatus.READ: 6,
-    MessageStatus.CANCELED: 6,
+    MessageStatus.CANCELED: 5,
+    MessageStatus.DELIVERED: 6,
+    MessageStatus.READ: 7,
 }
 FINAL = frozenset(s for s, rank in _ORDER.items() if rank >= 5)
 

@@ -6,7 +6,7 @@ and migrated once per run; every test starts with empty tables and an empty Redi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from fake_action_network import FakeActionNetwork
 from fake_twilio import FakeTwilio
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from helpers import BOT_NUMBER, DATABASE_URL, PUBLIC_BASE_URL, REDIS_URL, Phone
+from helpers import BOT_NUMBER, DATABASE_URL, PUBLIC_BASE_URL, REDIS_URL, SECRET_KEY, Phone
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -105,7 +105,7 @@ def settings(database_url: str, twilio: FakeTwilio) -> dict[str, Any]:
         "TWILIO_PHONE_NUMBER": BOT_NUMBER,
         "TWILIO_API_BASE_URL": twilio.base_url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "RECOVERY_GRACE": "0",
     }
 
@@ -124,6 +124,52 @@ def app(settings: dict[str, Any], database_url: str) -> Iterator[Flask]:
         svc.redis.close()
     redis.flushdb()
     redis.close()
+
+
+@pytest.fixture
+def embedded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app on the embedded default (SQLite, in-process Redis, console sender), migrated.
+
+    Only there does the bot keep its development conveniences, such as the phone simulator.
+    """
+    for name in ("BOT_ENV", "DATABASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url})
+    app.config["TESTING"] = True
+    with app.app_context():
+        yield app
+        services().db.kw["bind"].dispose()
+        services().redis.close()
+
+
+@pytest.fixture
+def app_with(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Build apps with other settings; asking for ``app`` empties the database and Redis."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any]) -> Flask:
+        made.append(create_app(config))
+        made[-1].config["TESTING"] = True
+        return made[-1]
+
+    yield make
+    for each in made:
+        with each.app_context():
+            services().db.kw["bind"].dispose()
+            services().redis.close()
+
+
+@pytest.fixture
+def atlanta_rally(runner: FlaskCliRunner) -> str:
+    """An event of the campaign: the Atlanta rally, keyword FACESATL; its slug."""
+    created = runner.invoke(
+        args=["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
+              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    return "atlanta-rally"
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fake_twilio import FakeTwilio
-from helpers import BOT_NUMBER, REDIS_URL
+from helpers import BOT_NUMBER, REDIS_URL, SECRET_KEY
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from twilio_signing import signed_headers
@@ -67,7 +67,7 @@ class Stack:
             "TWILIO_PHONE_NUMBER": BOT_NUMBER,
             "TWILIO_API_BASE_URL": twilio.base_url,
             "PUBLIC_BASE_URL": self.base_url,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "JOB_TIMEOUT": "2",
             "RECOVERY_INTERVAL": "1",
             "RECOVERY_GRACE": "1",

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.config import INSTANCE_PATH, configure_logging, load_settings
 from bot.recovery import sweep_forever
 from bot.services import build_services, jobs_app
+from worker import scheduler_locks
 from worker.lean import LeanWorker
 
 log = logging.getLogger("worker")
@@ -84,6 +85,9 @@ def main() -> None:
             log_job_description=False,
             worker_ttl=WORKER_TTL,
         )
+        freed = scheduler_locks.release_stale(svc.redis, list(svc.queues))
+        if freed:
+            log.warning("released the scheduler lock of a worker that is gone: %s", freed)
         try:
             worker.work(with_scheduler=True)
         finally:

@@ -6,9 +6,11 @@ admin may do anything an organizer may, and an organizer anything a field volunt
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,13 +29,13 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bot.accounts import login_sessions
+from bot.accounts.login_throttle import LoginThrottle
 from bot.config import Settings
 from bot.services import services
 from store.models import User, utcnow
 
 ROLES = ("field", "organizer", "admin")  # each may do all that the ones before it may
-FAILURES_ALLOWED = 5  # wrong passwords per email and per address in 15 minutes
-FAILURE_WINDOW_SECONDS = 15 * 60
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
@@ -44,10 +46,15 @@ View = TypeVar("View", bound=Callable[..., Any])
 class Account(UserMixin):
     """The logged-in user, as Flask-Login holds it for one request."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, login_id: str) -> None:
         self.id = str(user.id)
         self.email = user.email
         self.role = user.role
+        self.login_id = login_id
+
+    def get_id(self) -> str:
+        # What the session cookie holds: the account and which of its logins this is.
+        return f"{self.id}:{self.login_id}"
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -57,11 +64,25 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+@cache
+def _no_account_hash() -> str:
+    # Checked against for an email with no account, so it costs the same time as one with.
+    return hash_password(secrets.token_hex(16))
+
+
 @login_manager.user_loader
-def _load(user_id: str) -> Account | None:
+def _load(session_id: str) -> Account | None:
+    user_id, _, login_id = session_id.partition(":")
+    if not user_id.isdigit() or not login_sessions.alive(services().redis, int(user_id), login_id):
+        return None
     with services().db() as session:
-        user = session.get(User, int(user_id)) if user_id.isdigit() else None
-        return None if user is None else Account(user)
+        user = session.get(User, int(user_id))
+        return None if user is None or user.disabled_at else Account(user, login_id)
+
+
+def end_every_login(user_id: int) -> None:
+    """Log the account out on every device (a new password, a disabled account)."""
+    login_sessions.end_all(services().redis, user_id)
 
 
 def role_required(role: str) -> Callable[[View], View]:
@@ -89,24 +110,43 @@ def login() -> ResponseReturnValue:
         return render_template("login.html", simulator_available=_simulator_available())
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
-    if _too_many_failures(email):
-        flash("Too many failed attempts. Wait 15 minutes and try again.", "error")
-        return render_template("login.html", email=email), 429
-    with services().db.begin() as session:
+    svc = services()
+    throttle, address = LoginThrottle(svc.redis), request.remote_addr or ""
+    wait = throttle.attempt(email, address)
+    if wait:
+        flash(f"Too many attempts for this account. Try again in {wait} seconds.", "error")
+        return render_template("login.html", email=email), 429, {"Retry-After": str(wait)}
+    with svc.db.begin() as session:
         user = session.scalar(select(User).where(User.email == email))
-        if user is None or not check_password_hash(user.password_hash, password):
-            _count_failure(email)
+        hashed = _no_account_hash() if user is None else user.password_hash
+        if not check_password_hash(hashed, password) or user is None:
             flash("That email and password do not match an account.", "error")
             return render_template("login.html", email=email), 401
+        if user.disabled_at:
+            flash("This account is disabled. Ask an admin to enable it.", "error")
+            return render_template("login.html", email=email), 403
         user.last_login_at = utcnow()
-        account = Account(user)
+        account = Account(user, login_sessions.start(svc.redis, user.id))
+    throttle.succeeded(email, address)
     login_user(account)
     return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        login_sessions.end(services().redis, int(current_user.id), current_user.login_id)
     logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere() -> ResponseReturnValue:
+    """End every login of this account: a phone left logged in, a shared computer."""
+    if current_user.is_authenticated:
+        end_every_login(int(current_user.id))
+    logout_user()
+    flash("You are logged out on every device.", "success")
     return redirect(url_for("auth.login"))
 
 
@@ -115,28 +155,24 @@ def _simulator_available() -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: "//evil.example" or "https://…" would send the user away.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    path = same_site_path(target or "")
+    if path:
+        return path
     # A field volunteer may not see the dashboard: their home is the sign-up form.
     return url_for("dashboard.home" if current_user.may("organizer") else "field_form.form")
 
 
-def _failure_keys(email: str) -> tuple[str, str]:
-    return f"login-failures:email:{email}", f"login-failures:ip:{request.remote_addr}"
+def same_site_path(target: str) -> str | None:
+    r"""``target`` as a path on this site, or None if a browser could read it as elsewhere.
 
-
-def _too_many_failures(email: str) -> bool:
-    counts = services().redis.mget(_failure_keys(email))
-    return any(int(count or 0) >= FAILURES_ALLOWED for count in counts)
-
-
-def _count_failure(email: str) -> None:
-    pipe = services().redis.pipeline()
-    for key in _failure_keys(email):
-        pipe.incr(key)
-        pipe.expire(key, FAILURE_WINDOW_SECONDS)
-    pipe.execute()
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/<tab>/evil.example`` and ``/\evil.example`` both mean ``//evil.example``: another host.
+    """
+    path = "".join(c for c in target if c.isprintable() and not c.isspace()).replace("\\", "/")
+    parts = urlsplit(path)
+    if not path.startswith("/") or path.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return path
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -147,7 +183,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.production,
         REMEMBER_COOKIE_HTTPONLY=True,
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=login_sessions.LIFETIME,
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

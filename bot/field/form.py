@@ -19,6 +19,7 @@ from bot.accounts.auth import role_required
 from bot.field.events import list_events
 from bot.field.signups import PHONES, Outcome, sign_up_in_person
 from bot.lib.phones import dashed
+from bot.limits import signup_texts
 from bot.services import services
 from conversations.parsing import MAX_NAME_LENGTH, first_name
 
@@ -63,6 +64,7 @@ def csrf() -> ResponseReturnValue:
 
 
 @bp.post("/field/signups")
+@signup_texts
 @role_required("field")
 def sign_up() -> ResponseReturnValue:
     """Enter one person; they get the confirmation text and sign only by replying YES."""

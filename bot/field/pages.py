@@ -10,7 +10,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.auth import role_required
-from bot.field import signs
+from bot.field import renders, signs
 from bot.field.events import EventError, create_event, list_events
 from bot.field.leaderboard import by_event, by_volunteer
 from bot.field.paper import PaperError, import_signups, result_words
@@ -36,6 +35,7 @@ from bot.field.volunteers import (
 )
 from bot.lib.phones import national
 from bot.lib.quiet_hours import window_opens
+from bot.limits import public
 from bot.services import services
 from store.models import Campaign, Event, Signature
 
@@ -94,6 +94,7 @@ def _events_page(form: dict[str, str]) -> str:
 
 
 @bp.get("/events/<slug>/sign")
+@public
 def sign(slug: str) -> ResponseReturnValue:
     """The printable sign: public, it shows what the poster on the wall shows."""
     found = _sign(slug)
@@ -102,24 +103,28 @@ def sign(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/sign.pdf")
+@public
 def sign_pdf(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
-    return Response(
-        signs.sign_pdf(found),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="sign-{slug}.pdf"'},
+    response = renders.cached(
+        services().redis, "sign.pdf", found, lambda: signs.sign_pdf(found), "application/pdf"
     )
+    response.headers["Content-Disposition"] = f'inline; filename="sign-{slug}.pdf"'
+    return response
 
 
 @bp.get("/events/<slug>/qr.png")
+@public
 def qr_png(slug: str) -> ResponseReturnValue:
     found = _sign(slug)
-    if found.uri is None:
+    uri = found.uri
+    if uri is None:
         abort(404)
-    return Response(signs.qr_png(found.uri), mimetype="image/png")
+    return renders.cached(services().redis, "qr.png", uri, lambda: signs.qr_png(uri), "image/png")
 
 
 @bp.get("/events/<slug>/stage")
+@public
 def stage(slug: str) -> ResponseReturnValue:
     """The stage screen: the count of people who signed through the event, live."""
     found = _sign(slug)
@@ -129,6 +134,7 @@ def stage(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/events/<slug>/count.json")
+@public
 def count(slug: str) -> ResponseReturnValue:
     """How many signed through the event, for the stage screen to poll."""
     with services().db() as session:

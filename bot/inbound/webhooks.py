@@ -12,7 +12,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.database import once_more_if_dropped
 from bot.inbound.pipeline import receive
 from bot.inbound.texts import InboundText, OutboundReply
-from bot.inbound.twilio_signature import signed_by_twilio
+from bot.inbound.twilio_signature import changed_since_first_delivery, signed_by_twilio
+from bot.inbound.webhook_form import message_sid, misshapen
 from bot.lib.phones import e164
 from bot.outbound.suppression import note_carrier_error
 from bot.services import services
@@ -24,7 +25,6 @@ bp = Blueprint("webhooks", __name__)
 
 WHATSAPP = "whatsapp:"
 CARRIER_KEYWORDS = ("STOP", "START", "HELP")  # the values of Twilio's OptOutType
-SID_LENGTH = 64  # messages.sid
 BIGINT_LIMIT, INTEGER_LIMIT = 2**63, 2**31  # messages.id, messages.error_code
 
 
@@ -33,6 +33,8 @@ def require_twilio_signature() -> None:
     settings = services().settings
     if not signed_by_twilio(request, settings.twilio_auth_token, settings.public_base_url):
         abort(403)
+    if changed_since_first_delivery(services().redis, request):
+        abort(400, "this delivery came before with other fields")
 
 
 @bp.post("/sms")
@@ -43,12 +45,13 @@ def inbound_text() -> Response:
 @bp.post("/sms/status")
 def delivery_status() -> Response:
     form = request.form
-    sid = form.get("MessageSid") or form.get("SmsSid")
+    sid = message_sid(form, "MessageSid", "SmsSid")
     status = form.get("MessageStatus") or form.get("SmsStatus")
-    if not sid or not status:
+    if not status:
         abort(400, "MessageSid and MessageStatus are required")
-    if not _storable_sid(sid):
-        abort(400, "MessageSid is not a message SID")
+    refusal = misshapen(form, sid, required=())
+    if refusal or sid is None:
+        abort(400, refusal)
     svc = services()
     message_id = _in_range(request.args.get("message_id", type=int), BIGINT_LIMIT)
     error_code = _in_range(form.get("ErrorCode", type=int), INTEGER_LIMIT)
@@ -82,11 +85,6 @@ def _outbound(session: Session, sid: str, message_id: int | None) -> Message | N
     return None
 
 
-def _storable_sid(sid: str) -> bool:
-    # Twilio's SIDs are 34 letters and digits; anything the sid column cannot hold is not one.
-    return len(sid) <= SID_LENGTH and "\x00" not in sid
-
-
 def _in_range(value: int | None, limit: int) -> int | None:
     # A number past its column's range is no id or code of Twilio's, and PostgreSQL would raise.
     return value if value is not None and 0 < value < limit else None
@@ -94,12 +92,11 @@ def _in_range(value: int | None, limit: int) -> int | None:
 
 def _parse_inbound() -> InboundText:
     form = request.form
-    sid = form.get("MessageSid") or form.get("SmsMessageSid")
-    sender = form.get("From", "")
-    if not sid or not sender:
-        abort(400, "From and MessageSid are required")
-    if not _storable_sid(sid):
-        abort(400, "MessageSid is not a message SID")
+    sid = message_sid(form, "MessageSid", "SmsMessageSid")
+    refusal = misshapen(form, sid, required=("From", "To"))
+    if refusal or sid is None:
+        abort(400, refusal)
+    sender = form["From"]
     channel = Channel.WHATSAPP if sender.startswith(WHATSAPP) else Channel.SMS
     phone = e164(sender.removeprefix(WHATSAPP), region=None)  # Twilio always sends E.164
     if phone is None:

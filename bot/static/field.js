@@ -100,6 +100,8 @@
     const body = isJson ? await response.json().catch(() => null) : null;
     if (response.ok && body && body.message) return { kind: "sent", ...body };
     if (response.status === 400 && body && "field" in body) return { kind: "refused", ...body };
+    // The account's sign-up texts for the hour are spent: the entry waits on the phone.
+    if (response.status === 429 && body && body.error) return { kind: "held", ...body };
     // A lapsed login answers with the login page; a stale CSRF token with a plain 400.
     if (response.redirected || [400, 401, 403].includes(response.status)) return { kind: "login" };
     return { kind: "offline" }; // the server is struggling: keep it for later
@@ -167,7 +169,7 @@
       if (fresh !== "ok") return;
       for (const entry of queued()) {
         const answer = await send(entry);
-        if (answer.kind === "offline" || answer.kind === "login") break;
+        if (["offline", "login", "held"].includes(answer.kind)) break;
         if (answer.kind === "refused") refuse(entry, answer.field, answer.error);
         else sent += 1;
         store(queued().filter((kept) => kept.id !== entry.id));
@@ -207,6 +209,8 @@
       showError(answer.field, answer.error);
     } else if (answer.kind === "login") {
       keep(entry, "Your login has lapsed: log in again.");
+    } else if (answer.kind === "held") {
+      keep(entry, answer.error);
     } else {
       keep(entry, "No connection:");
     }

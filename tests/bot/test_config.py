@@ -21,8 +21,10 @@ PRODUCTION = {
     "TWILIO_AUTH_TOKEN": "a-real-auth-token",
     "TWILIO_PHONE_NUMBER": "+14045550100",
     "PUBLIC_BASE_URL": "https://bot.example.org",
-    "SECRET_KEY": "a-real-secret",
+    "SECRET_KEY": "a-real-secret-of-32-characters-or-more",
 }
+# A real database or Redis means production rules, which need a long secret key.
+KEY = {"SECRET_KEY": PRODUCTION["SECRET_KEY"]}
 
 
 def load(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -45,6 +47,7 @@ def test_it_reads_the_environment() -> None:
             "PUBLIC_BASE_URL": "https://texts.example.org",
             "JOB_TIMEOUT": "45",
         }
+        | KEY
     )
     assert settings.redis_url == "redis://localhost:6379/3" and not settings.embedded_redis
     assert settings.public_base_url == "https://texts.example.org"
@@ -53,7 +56,7 @@ def test_it_reads_the_environment() -> None:
 
 def test_overrides_win_over_the_environment() -> None:
     settings = load(
-        {"REDIS_URL": "redis://from-the-environment/0", "JOB_TIMEOUT": "45"},
+        {"REDIS_URL": "redis://from-the-environment/0", "JOB_TIMEOUT": "45"} | KEY,
         REDIS_URL="redis://from-the-override/0",
         JOB_TIMEOUT=10,
     )
@@ -74,7 +77,7 @@ def test_it_ignores_environment_variables_it_does_not_know() -> None:
     ],
 )
 def test_a_hosting_platforms_postgres_url_names_the_psycopg_driver(given: str) -> None:
-    settings = load({"DATABASE_URL": given})
+    settings = load({"DATABASE_URL": given} | KEY)
     assert settings.database_url == "postgresql+psycopg://bot:pw@db.example.org:5432/bot"
 
 
@@ -104,7 +107,7 @@ def test_production_names_only_what_is_missing() -> None:
 def test_production_with_every_secret_set_loads() -> None:
     settings = load(PRODUCTION)
     assert settings.production and settings.uses_twilio
-    assert settings.secret_key == "a-real-secret"
+    assert settings.secret_key == "a-real-secret-of-32-characters-or-more"
 
 
 def test_production_accepts_a_messaging_service_as_the_sender() -> None:

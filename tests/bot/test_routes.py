@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from helpers import PUBLIC_BASE_URL
+from helpers import BOT_NUMBER, PUBLIC_BASE_URL
 from twilio_signing import signed_headers
 
 from bot import create_app
@@ -74,6 +74,11 @@ def test_a_webhook_signed_for_another_url_is_refused_in_production(
 
 
 def test_a_signed_webhook_is_answered_in_production(production: Flask, twilio) -> None:
-    params = {"MessageSid": "SM" + "1" * 32, "From": "+14045550123", "Body": "FACES"}
+    params = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+14045550123",
+        "To": BOT_NUMBER,
+        "Body": "FACES",
+    }
     signed = signed_headers(twilio.auth_token, PUBLIC_BASE_URL + "/sms", params)
     assert production.test_client().post("/sms", data=params, headers=signed).status_code == 200

@@ -157,7 +157,7 @@ def test_a_field_volunteer_lands_on_the_form_after_logging_in(client, svc, rally
 
 def test_the_sign_shows_the_keyword_the_number_and_a_qr_code_to_anyone(client, rally) -> None:
     html = page(client.get("/events/atlanta-rally/sign"))
-    assert 'class="sign-keyword" style="--chars: 8">FACESATL</p>' in html
+    assert 'class="sign-keyword" data-chars="8">FACESATL</p>' in html
     assert "to (404) 555-0100" in html
     assert "<svg" in html and SMS_LINK in html  # the SVG's title names the link
     assert "Msg &amp; data rates may apply. Reply STOP to stop, HELP for help." in html

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, quote_from_bytes, urlsplit
 
 from fake_twilio import FakeTwilio
+from flask import Flask
 from flask.testing import FlaskClient
 from helpers import BOT_NUMBER, PUBLIC_BASE_URL, post_signed
 from hypothesis import HealthCheck, given, settings
@@ -493,7 +494,8 @@ SIMULATOR_PAYLOADS = st.one_of(
 
 @FUZZ
 @given(payload=SIMULATOR_PAYLOADS)
-def test_the_simulator_answers_any_json_with_200_or_400(client: FlaskClient, payload: Any) -> None:
+def test_the_simulator_answers_any_json_with_200_or_400(embedded: Flask, payload: Any) -> None:
+    client = embedded.test_client()
     data = json.dumps(payload)  # not json=, which sends nothing for None
     response = client.post("/simulator/messages", data=data, content_type="application/json")
     assert response.status_code in (200, 400), response.get_data(as_text=True)[:500]
@@ -520,7 +522,8 @@ def test_the_simulator_answers_any_json_with_200_or_400(client: FlaskClient, pay
     ),
 )
 def test_the_simulator_answers_any_bytes_with_200_or_4xx(
-    client: FlaskClient, data: bytes, content_type: str
+    embedded: Flask, data: bytes, content_type: str
 ) -> None:
+    client = embedded.test_client()
     response = client.post("/simulator/messages", data=data, content_type=content_type)
     assert response.status_code in (200, 400, 415), response.get_data(as_text=True)[:500]
