@@ -26,6 +26,7 @@ def closed_port() -> int:
 @contextmanager
 def app_with(settings: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(settings)
+    app.testing = True  # no sweeping thread on the embedded default: nothing here serves
     try:
         yield app
     finally:

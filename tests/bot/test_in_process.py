@@ -46,6 +46,7 @@ def create_embedded(tmp_path: Path) -> Flask:
     )
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+    app.testing = True  # a test that wants the sweeping thread starts it
     return app
 
 
