@@ -29,7 +29,7 @@ from bot.broadcasts import pages as broadcast_pages
 from bot.campaigns import cli as campaigns_cli
 from bot.campaigns import editor as campaign_editor
 from bot.config import configure_logging, load_settings
-from bot.dashboard import pages as dashboard
+from bot.dashboard import pages as dashboard_pages
 from bot.devtools import chat, simulator
 from bot.field import cli as field_cli
 from bot.field import form as field_form
@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.csrf.exempt(webhooks.bp)
     auth.csrf.exempt(simulator.bp)
     app.register_blueprint(webhooks.bp)
-    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard_pages.bp)
     app.register_blueprint(campaign_editor.bp)
     app.register_blueprint(broadcast_pages.bp)
     app.register_blueprint(field_pages.bp)

@@ -1,6 +1,7 @@
 """Error pages that look like the rest of the dashboard, with its menu, in words people use.
 
-Twilio's webhooks, the health check and JSON callers keep the plain answers they expect.
+Twilio's webhooks, the health check and JSON callers keep the plain answers they expect, and
+the REST API its JSON errors.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
+
+from bot.api import errors as api_errors
 
 # Blueprints whose callers are machines: they get werkzeug's own short answers.
 MACHINES = frozenset({"webhooks", "health", "simulator"})
@@ -23,6 +26,9 @@ WORDS = {
 
 def _page(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if request.path.startswith(api_errors.PREFIX):
+        # A handler for a status wins over the API's for every HTTP error: hand it back.
+        return api_errors.http_error(error)
     if request.blueprint in MACHINES or request.accept_mimetypes.best == "application/json":
         return error
     title, words = WORDS.get(code, (error.name, error.description or ""))

@@ -45,7 +45,7 @@ def _api_error(error: ApiError) -> Response:
     return error_response(error.status, error.code, error.message)
 
 
-def _http_error(error: HTTPException) -> HTTPException | Response:
+def http_error(error: HTTPException) -> HTTPException | Response:
     # Only the API's paths answer in JSON; the dashboard's errors stay pages.
     if not request.path.startswith(PREFIX):
         return error
@@ -60,4 +60,4 @@ def _http_error(error: HTTPException) -> HTTPException | Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)

@@ -14,9 +14,10 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-def page(app: Flask) -> Iterator[Page]:
+def page(embedded: Flask) -> Iterator[Page]:
+    # The simulator exists only on the embedded default.
     errors: list[str] = []
-    with served(app) as url, sync_playwright() as driver:
+    with served(embedded) as url, sync_playwright() as driver:
         browser = launch(driver)
         context = browser.new_context(base_url=url)
         context.set_default_timeout(10_000)

@@ -220,8 +220,10 @@ def test_campaigns_check_lists_the_real_campaigns(runner) -> None:
 def test_campaigns_check_says_how_each_text_is_sent(runner) -> None:
     lines = runner.invoke(args=["campaigns", "check"]).output.splitlines()
     assert "  en Reply to the keyword: GSM-7, 1 segment" in lines
-    # Spanish accents (í, ó) are outside GSM-7: the whole text goes as UCS-2.
-    assert "  es Reply to the keyword: UCS-2, 3 segments" in lines
+    # The Spanish menu is written without accents to stay in GSM-7; where an accent stays
+    # (í, ó are outside GSM-7), the whole text goes as UCS-2.
+    assert "  es Reply to the keyword: GSM-7, 1 segment" in lines
+    assert "  es Asking again for the name: UCS-2, 2 segments" in lines
 
 
 def test_campaigns_check_fails_with_the_reason_on_a_broken_folder(runner, folder: Path) -> None:
