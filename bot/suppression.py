@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations import OPT_OUT_CONFIRMATION
 from store.models import ConsentEvent, Message, Supporter
 from store.statuses import FINAL
 
@@ -22,15 +23,29 @@ UNREACHABLE_STRIKES = 3
 WHATSAPP_WINDOW = 63016  # a free-form WhatsApp message outside the 24-hour window
 
 
-def reason_to_skip(supporter: Supporter | None, channel: str) -> str | None:
-    """Why nothing may be sent to this supporter on this channel, or None."""
+def reason_to_skip(supporter: Supporter | None, message: Message) -> str | None:
+    """Why ``message`` may not be sent to this supporter, or None."""
     if supporter is None:
         return None
-    if supporter.opted_out_at is not None:
+    if supporter.opted_out_at is not None and not confirms_opt_out(message, supporter):
         return "opted_out"
-    if channel == "sms" and supporter.undeliverable_at is not None:
+    if message.channel == "sms" and supporter.undeliverable_at is not None:
         return f"undeliverable:{supporter.undeliverable_reason}"
     return None
+
+
+def confirms_opt_out(message: Message, supporter: Supporter) -> bool:
+    """Say whether ``message`` confirms the supporter's standing opt-out: it goes, once.
+
+    The confirmation of the latest stop request only (the opt-out is stamped with its time):
+    one answered late, after a newer stop, is skipped, so a phone gets one confirmation.
+    """
+    return (
+        message.kind == OPT_OUT_CONFIRMATION
+        and supporter.opted_out_at is not None
+        and message.in_reply_at is not None
+        and message.in_reply_at >= supporter.opted_out_at
+    )
 
 
 def note_carrier_error(session: Session, message: Message, code: int, now: datetime) -> None:

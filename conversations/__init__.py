@@ -7,6 +7,7 @@ returns. ``tests/conversations/test_purity.py`` holds it to that.
 
 from conversations.engine import World, step
 from conversations.model import (
+    OPT_OUT_CONFIRMATION,
     BroadcastReply,
     Campaign,
     Catalog,
@@ -35,6 +36,7 @@ from conversations.model import (
 )
 
 __all__ = [
+    "OPT_OUT_CONFIRMATION",
     "BroadcastReply",
     "Campaign",
     "Catalog",

@@ -8,6 +8,7 @@ Rules, in the order they are tried on every text:
     a stop request (STOP, "please remove me", Twilio's OptOutType=STOP) --> RecordOptOut, over
         (and EndSignup, if a volunteer's sign-up awaits this phone's YES)
     from an opted-out phone: START / UNSTOP / YES --> RecordOptIn; HELP --> help; else silence
+        (a text sent before the opt-out, handled late, never opts back in)
     HELP / INFO / AYUDA --> help, the conversation keeps its place
     ADD <phone> <name> <ZIP> from a registered volunteer --> SignUp; anyone else: volunteers only
     ESPAÑOL / ENGLISH --> switch language, ask the current question again
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from conversations.model import (
+    OPT_OUT_CONFIRMATION,
     BroadcastReply,
     Campaign,
     Catalog,
@@ -167,7 +169,10 @@ def _answer(
 
 def _opt_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
     organization = world.catalog.organization
-    reply = Reply(organization.say(language, "opted_out", organization=organization.name))
+    reply = Reply(
+        organization.say(language, "opted_out", organization=organization.name),
+        kind=OPT_OUT_CONFIRMATION,
+    )
     ended: tuple[Effect, ...] = ()
     if world.pending_signup is not None:
         ended = (EndSignup(world.pending_signup.id, "stopped"),)
@@ -179,7 +184,7 @@ def _opt_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
 def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -> Turn:
     # Nothing goes to a phone that said stop, but the ways back in and HELP.
     organization = world.catalog.organization
-    if (
+    if not world.supporter.opted_out_later and (
         inbound.carrier_keyword == "START"
         or is_opt_in(inbound.body)
         or parse_yes_no(inbound.body) is True

@@ -152,6 +152,9 @@ class Supporter:
     signed: frozenset[str] = frozenset()  # campaign slugs
     language: str | None = None
     opted_out: bool = False
+    # The phone opted out after this text was sent (it is handled late): the text cannot
+    # undo that, whatever it says.
+    opted_out_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,11 +215,16 @@ class State:
         )
 
 
+# The kind of the reply that confirms an opt-out: the one text that may still go to the phone.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+
 @dataclass(frozen=True)
 class Reply:
     """Answer the supporter right away, in the webhook's TwiML."""
 
     text: str
+    kind: str = "reply"  # or OPT_OUT_CONFIRMATION, which the send rules let through once
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -45,8 +46,10 @@ _SUPPORTER_FACTS = (
 _PROFILE = ("name", "zip_code", "city", "state", "time_zone", "language")
 
 
-def supporter_facts(session: Session, phone: str) -> SupporterFacts:
-    """What the engine may know about ``phone``: profile and signed campaigns."""
+def supporter_facts(
+    session: Session, phone: str, received_at: datetime | None = None
+) -> SupporterFacts:
+    """What the engine may know about ``phone`` when its text of ``received_at`` is handled."""
     rows = session.execute(_SUPPORTER_FACTS, {"phone": phone}).all()
     if not rows:
         return SupporterFacts()
@@ -61,6 +64,11 @@ def supporter_facts(session: Session, phone: str) -> SupporterFacts:
         signed=frozenset(signed),
         language=supporter.language,
         opted_out=supporter.opted_out_at is not None,
+        opted_out_later=(
+            received_at is not None
+            and supporter.opted_out_at is not None
+            and supporter.opted_out_at > received_at
+        ),
     )
 
 

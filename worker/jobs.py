@@ -17,6 +17,7 @@ from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
 from bot.services import Services, services
 from bot.suppression import note_carrier_error, reason_to_skip
+from conversations import OPT_OUT_CONFIRMATION
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
 from store.models import (
@@ -283,11 +284,12 @@ def _may_send(
 ) -> Go | Hold | Skip:
     """Apply, at the moment of sending, every rule about who may be texted and when."""
     svc = services()
-    reason = reason_to_skip(supporter, message.channel)
+    reason = reason_to_skip(supporter, message)
     if reason is not None:
         return Skip(reason)
     prompt = message.in_reply_at is not None and now - message.in_reply_at <= PROMPT_REPLY
-    if not prompt:
+    # A late opt-out confirmation goes at once: it is owed promptly, and asks nothing more.
+    if not prompt and message.kind != OPT_OUT_CONFIRMATION:
         zones = zones_for(supporter.time_zone if supporter else None, message.phone)
         opens = next_send_time(now, zones, parse_window(svc.settings.send_window))
         if opens is not None:

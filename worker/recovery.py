@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from rq.job import JobStatus
 from sqlalchemy import and_, exists, select, update
 
-from bot.inbox import answer_later
+from bot.inbox import REPLY_KINDS, answer_later
 from bot.services import BROADCASTS_QUEUE, Services
 from store.models import Broadcast, ConsentEvent, Message, Signature
 from worker.broadcasts import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
@@ -47,7 +47,7 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.direction == "out",
                 Message.status == "sending",
                 Message.sid.is_(None),
-                Message.kind != "reply",
+                Message.kind.not_in(REPLY_KINDS),
                 # Its job outlived any job's timeout: the worker died between the claim and
                 # the carrier's answer. Sending again may duplicate it; not sending may lose it.
                 Message.updated_at < now - timedelta(seconds=2 * services.settings.job_timeout),

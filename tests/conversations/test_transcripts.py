@@ -6,6 +6,7 @@ A transcript is a text file in ``transcripts/``:
     given supporter Jane Doe 30303        (the database knows this phone's name and ZIP)
     given signed doj-face-recognition     (this phone signed that campaign already)
     given opted out                       (this phone said STOP before)
+    given opted out after this text       (this phone said STOP after the texts that follow)
     given language es                     (this supporter chose Spanish before)
     given event FACESATL atlanta-rally    (an event of doj-face-recognition has that keyword)
     given volunteer Maria Lopez at atlanta-rally   (this phone is that event's volunteer)
@@ -19,6 +20,7 @@ A transcript is a text file in ``transcripts/``:
     = opted out                           (the turn records an opt-out)
     = opted in                            (the turn records an opt-back-in)
     = not opted out                       (the turn records no opt-out)
+    = not opted in                        (the turn records no opt-back-in)
     = source atlanta-rally                (the signature is attributed to that event, or "channel")
     = confirms the sign-up                (the signature is the pending sign-up's YES)
     = ends the sign-up declined           (the pending sign-up is over: declined or stopped)
@@ -85,6 +87,8 @@ def _given(run: Run, words: list[str]) -> None:
         run.supporter = replace(run.supporter, signed=run.supporter.signed | {words[1]})
     elif words == ["opted", "out"]:
         run.supporter = replace(run.supporter, opted_out=True)
+    elif words == ["opted", "out", "after", "this", "text"]:
+        run.supporter = replace(run.supporter, opted_out=True, opted_out_later=True)
     elif words[0] == "language":
         run.supporter = replace(run.supporter, language=words[1])
     elif words[0] == "event":
@@ -159,6 +163,8 @@ def _check(run: Run, expectation: str, where: str) -> None:
         run.supporter = replace(run.supporter, opted_out=wanted is RecordOptOut)
     elif expectation == "= not opted out":
         assert not any(isinstance(e, RecordOptOut) for e in turn.effects), where
+    elif expectation == "= not opted in":
+        assert not any(isinstance(e, RecordOptIn) for e in turn.effects), where
     elif expectation == "= nothing signed":
         assert not any(isinstance(e, RecordSignature) for e in turn.effects), where
     elif expectation.startswith("= source "):
