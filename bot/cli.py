@@ -123,6 +123,9 @@ CONSENT_COLUMNS = (
     "message_sid",
     "disclosure",
     "supporter_text",
+    # Added later, at the end, so tools that read the first columns by position still work.
+    "source",
+    "entered_by",
 )
 
 
@@ -155,13 +158,26 @@ def consent_log(phone: str | None, as_csv: bool) -> None:
                 event.message_sid or "",
                 event.disclosure or "",
                 event.supporter_text or "",
+                event.source or "",
+                event.entered_by or "",
             )
             if as_csv:
                 writer.writerow(row)
             else:
-                words = f" {event.supporter_text!r}" if event.supporter_text else ""
-                where = f" {slug}" if slug else ""
-                click.echo(f"{row[0]} {event.kind}{where} via {event.channel}{words}")
+                click.echo(_consent_line(event, slug))
+
+
+def _consent_line(event: ConsentEvent, slug: str | None) -> str:
+    """One consent event on one line: when, what, where from, and the words on each side."""
+    where = f" {slug}" if slug else ""
+    words = f" {event.supporter_text!r}" if event.supporter_text else ""
+    details = [
+        f"source {event.source}" if event.source else "",
+        f"entered by {event.entered_by}" if event.entered_by else "",
+        f"shown {event.disclosure!r}" if event.disclosure else "",
+    ]
+    told = "".join(f"; {detail}" for detail in details if detail)
+    return f"{iso_utc(event.created_at)} {event.kind}{where} via {event.channel}{words}{told}"
 
 
 @click.command("recover")

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -184,7 +185,9 @@ def paper(slug: str) -> ResponseReturnValue:
         try:
             if not data:
                 raise PaperError("no file was chosen")
-            report = import_signups(svc, data, slug, request.form.get("volunteer") or None)
+            report = import_signups(
+                svc, data, slug, request.form.get("volunteer") or None, int(current_user.id)
+            )
         except PaperError as error:
             flash(f"Nothing imported: {error}.", "error")
             status = 400

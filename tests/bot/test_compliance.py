@@ -173,7 +173,9 @@ def test_the_consent_log_prints_one_persons_history_and_exports_all(phone, svc, 
     assert [line.split()[1] for line in history] == ["opt_in", "opt_out", "opt_back_in"]
     assert "'stop texting me'" in history[1]
     exported = runner.invoke(args=["consent-log", "--csv"]).output.splitlines()
-    assert exported[0] == "at,phone,kind,channel,campaign,message_sid,disclosure,supporter_text"
+    assert exported[0] == (
+        "at,phone,kind,channel,campaign,message_sid,disclosure,supporter_text,source,entered_by"
+    )
     assert len(exported) == 4 and "doj-face-recognition" in exported[1]
 
 
