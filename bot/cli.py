@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -20,8 +21,10 @@ from bot.campaigns import (
     read_yaml,
 )
 from bot.chat import chat
+from bot.config import MIN_RETENTION_DAYS
 from bot.database import upgrade
 from bot.exports import COMMAND_COLUMNS, command_row, signer_rows
+from bot.retention import delete_messages_before
 from bot.services import services
 from bot.users import users
 from store.models import Campaign, ConsentEvent, Message, iso_utc
@@ -180,6 +183,22 @@ def _consent_line(event: ConsentEvent, slug: str | None) -> str:
     return f"{iso_utc(event.created_at)} {event.kind}{where} via {event.channel}{words}{told}"
 
 
+@click.command("retention")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=MIN_RETENTION_DAYS),
+    help="Delete texts older than this many days (default: MESSAGE_RETENTION_DAYS).",
+)
+def retention(days: int | None) -> None:
+    """Delete conversation texts older than DAYS; consent events and signatures stay."""
+    svc = services()
+    days = days or svc.settings.message_retention_days
+    cutoff = svc.clock() - timedelta(days=days)
+    deleted = delete_messages_before(svc, cutoff)
+    click.echo(f"deleted {deleted} message(s) from before {iso_utc(cutoff)}")
+
+
 @click.command("recover")
 def recover() -> None:
     """Queue again any signature or send that a lost job left unfinished."""
@@ -198,7 +217,8 @@ def recover() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db, campaigns, export, conversation, consent_log, recover, chat, users):
+    commands = (db, campaigns, export, conversation, consent_log, retention, recover, chat, users)
+    for command in commands:
         app.cli.add_command(command)
     field_cli.init_app(app)
     app.cli.add_command(broadcast)

@@ -46,6 +46,8 @@ class Settings:
     # How much lower a job worker's CPU priority is than the web's: on a shared machine a surge's
     # texts are answered first and confirmations trail. 0 keeps the priority it started with.
     worker_niceness: int = 10
+    # Days conversation texts are kept (``flask retention``); consent records are kept for good.
+    message_retention_days: int = 365
 
     @property
     def production(self) -> bool:
@@ -64,6 +66,8 @@ class Settings:
 # interval or a lifetime may not.
 _MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS"}
 LOWEST_PRIORITY = 19  # the highest niceness Linux gives
+# Texts younger than this count against a campaign's messages_per_month: never deleted.
+MIN_RETENTION_DAYS = 31
 
 _SECRETS_IN_PRODUCTION = (
     "database_url",
@@ -124,6 +128,11 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
     if settings.worker_niceness > LOWEST_PRIORITY:
         raise ConfigError(
             f"WORKER_NICENESS must be from 0 to {LOWEST_PRIORITY}, not {settings.worker_niceness}"
+        )
+    if settings.message_retention_days < MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"MESSAGE_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS}: a month's texts count "
+            "against each campaign's messages_per_month"
         )
     if settings.stop_replies_by not in ("bot", "twilio"):
         raise ConfigError(
