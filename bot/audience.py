@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from bot.frequency_cap import SKIP_REASON as FREQUENCY_CAP
+from bot.frequency_cap import Cap
 from conversations.parsing import first_name
 from store.models import Signature, Supporter
 
@@ -115,9 +117,11 @@ def channel() -> ColumnElement[str]:
     return case((Signature.source == "whatsapp", literal("whatsapp")), else_=literal("sms"))
 
 
-def exclusion() -> ColumnElement[str | None]:
+def exclusion(cap: Cap | None = None) -> ColumnElement[str | None]:
     """Why a signer must not get the broadcast (the send checks again), or NULL if they may."""
-    # The same reasons, worded the same, as bot.suppression.reason_to_skip gives at send time.
+    # The same reasons, worded the same, as bot.suppression.reason_to_skip and the claim's
+    # frequency cap give at send time.
+    capped = () if cap is None else ((cap.reached(), literal(FREQUENCY_CAP)),)
     return case(
         (Supporter.opted_out_at.is_not(None), literal("opted_out")),
         (
@@ -126,6 +130,7 @@ def exclusion() -> ColumnElement[str | None]:
         ),
         # A signature with no disclosure stored has no consent we could show: no texts.
         (func.coalesce(Signature.consent_text, "") == "", literal("no_consent")),
+        *capped,
         else_=literal(None),
     )
 
@@ -168,9 +173,9 @@ class Count:
         return {reason: n for reason, n in self.reasons.items() if reason is not None}
 
 
-def count(session: Session, campaign_id: int, audience: Audience) -> Count:
+def count(session: Session, campaign_id: int, audience: Audience, cap: Cap | None = None) -> Count:
     """Count the signers the filters keep, grouped by why they are left out, in one query."""
-    reason = exclusion().label("reason")
+    reason = exclusion(cap).label("reason")
     rows = session.execute(
         signers(campaign_id, audience)
         .add_columns(

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience, AudienceError, check_template, count, personalize, sample
+from bot.frequency_cap import campaign_cap
 from bot.phones import e164
 from bot.segments import Segments, measure
 from bot.senders import SendFailed
@@ -126,7 +127,8 @@ def preview(svc: Services, campaign: str, audience: Audience, body: str) -> Prev
     _check_body(body)
     with svc.db() as session:
         campaign_id = _campaign_id(svc, session, campaign)
-        found = count(session, campaign_id, audience)
+        cap = campaign_cap(session, svc.catalog, campaign_id, svc.clock())
+        found = count(session, campaign_id, audience, cap)
     longest = sample(body, found.longest_first_name, found.longest_city)
     return Preview(
         campaign=campaign,

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience, channel, exclusion, signers
+from bot.frequency_cap import campaign_cap
 from bot.rate_limit import MAX_WAIT, RateLimit
 from bot.segments import measure
 from bot.senders import SEND_TIMEOUT_SECONDS, Sender, SendFailed, Sent
@@ -89,7 +90,7 @@ def plan_broadcast(broadcast_id: int) -> None:
         )
         if broadcast is None:
             return
-        reason = exclusion()
+        reason = exclusion(campaign_cap(session, svc.catalog, broadcast.campaign_id, now))
         rows = signers(broadcast.campaign_id, Audience.from_json(broadcast.audience)).add_columns(
             literal("out"),
             Supporter.phone,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.audience import personalize
 from bot.database import once_more_if_dropped
+from bot.frequency_cap import COUNTED_KIND, went_this_month
+from bot.frequency_cap import SKIP_REASON as FREQUENCY_CAP
 from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
 from bot.services import Services, services
@@ -163,14 +166,28 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
     }
     broadcast_ids = {m.broadcast_id for m in messages if m.broadcast_id is not None}
     templates: dict[int, str] = {}
+    per_month: dict[int, int] = {}  # campaign id -> its messages_per_month
+    went: Counter[tuple[str, int]] = Counter()
     if broadcast_ids:
-        query = select(Broadcast.id, Broadcast.body).where(Broadcast.id.in_(broadcast_ids))
-        templates = {row.id: row.body for row in session.execute(query)}
+        query = (
+            select(Broadcast.id, Broadcast.body, Campaign.id.label("campaign_id"), Campaign.slug)
+            .join(Campaign, Campaign.id == Broadcast.campaign_id)
+            .where(Broadcast.id.in_(broadcast_ids))
+        )
+        for row in session.execute(query):
+            templates[row.id] = row.body
+            campaign = services().catalog.by_slug(row.slug)
+            if campaign is not None:
+                per_month[row.campaign_id] = campaign.messages_per_month
+        counted = [m for m in messages if m.kind == COUNTED_KIND]
+        went = went_this_month(session, counted, now, [m.id for m in messages])
     callback = f"{services().settings.public_base_url}/sms/status?message_id="
     ready = []
     for message in sorted(messages, key=lambda m: m.id):
         supporter = supporters.get(message.phone)
         decision = _may_send(session, message, now, supporter)
+        if isinstance(decision, Go) and message.kind == COUNTED_KIND:
+            decision = _within_cap(message, went, per_month, decision)
         if isinstance(decision, Hold):
             message.status, message.send_after = "held", decision.until
             continue
@@ -299,6 +316,22 @@ def _may_send(
         template = campaign.whatsapp_templates.get(message.kind or "") if campaign else None
         return Go(template) if template else Skip("whatsapp_window")
     return Go()
+
+
+def _within_cap(
+    message: Message,
+    went: Counter[tuple[str, int]],
+    per_month: dict[int, int],
+    decision: Go,
+) -> Go | Skip:
+    """Skip a broadcast text past its campaign's messages_per_month; count it if it goes."""
+    if message.campaign_id is None or message.campaign_id not in per_month:
+        return decision
+    key = (message.phone, message.campaign_id)
+    if went[key] >= per_month[message.campaign_id]:
+        return Skip(FREQUENCY_CAP)
+    went[key] += 1  # a second text of the batch to the same phone counts this one
+    return decision
 
 
 def _in_whatsapp_session(session: Session, message: Message, now: datetime) -> bool:
