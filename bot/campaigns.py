@@ -13,6 +13,7 @@ import yaml
 from conversations import Campaign, Catalog, Organization
 
 ORGANIZATION_FILE = "organization.yaml"
+PLACEHOLDER_CONTACT = "help@example.org"  # as shipped in organization.yaml
 
 # The placeholders each message may use: the bot fills exactly these.
 CAMPAIGN_MESSAGES: dict[str, set[str]] = {
@@ -55,9 +56,9 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "menu": {"organization", "lines"},
     "menu_line": {"keyword", "call"},
     "menu_empty": {"organization"},
-    "help": {"organization", "support_contact"},
+    "help": {"organization", "support_contact", "messages_per_month", "privacy_url"},
     "opted_out": {"organization"},
-    "opted_in": {"organization"},
+    "opted_in": {"organization", "messages_per_month"},
     # Answers to a volunteer's ADD, and who signed someone up when no volunteer is named.
     "signup_sent": {"first_name", "phone"},
     "signup_already_signed": {"first_name", "phone"},
@@ -87,14 +88,17 @@ _StringsLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_catalog(directory: str | Path, edited: Iterable[Mapping[str, Any]] = ()) -> Catalog:
+def load_catalog(
+    directory: str | Path, edited: Iterable[Mapping[str, Any]] = (), public_base_url: str = ""
+) -> Catalog:
     """Read the organization file and every campaign file in ``directory``.
 
     ``edited`` holds campaigns as organizers saved them in the dashboard: each replaces the
-    file of the same slug, or adds a campaign that has no file.
+    file of the same slug, or adds a campaign that has no file. The bot's own privacy and
+    terms pages are at ``public_base_url``.
     """
     folder = Path(directory)
-    organization = _organization(folder / ORGANIZATION_FILE)
+    organization = _organization(folder / ORGANIZATION_FILE, public_base_url)
     by_slug = {
         path.stem: _campaign(path)
         for path in sorted(folder.glob("*.yaml"))
@@ -173,14 +177,40 @@ def read_yaml(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def _organization(path: Path) -> Organization:
+def load_organization(directory: str | Path, public_base_url: str = "") -> Organization:
+    """Read the organization file alone."""
+    return _organization(Path(directory) / ORGANIZATION_FILE, public_base_url)
+
+
+def _organization(path: Path, public_base_url: str) -> Organization:
     data = read_yaml(path)
     messages = _messages(path, data, ORGANIZATION_MESSAGES)
     return Organization(
         name=_text(path, data, "name"),
         support_contact=_text(path, data, "support_contact"),
         messages=messages,
+        privacy_url=_url(path, data, "privacy_url") or f"{public_base_url}/privacy",
+        terms_url=_url(path, data, "terms_url") or f"{public_base_url}/terms",
     )
+
+
+def _url(path: Path, data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"https?://\S+", value.strip()):
+        raise CampaignFileError(f"{path}: {key} must be a web address (https://…), or left out")
+    return value.strip()
+
+
+def organization_warnings(organization: Organization) -> list[str]:
+    """What in the organization file is still as shipped, and must be edited before going live."""
+    if organization.support_contact.strip().casefold() == PLACEHOLDER_CONTACT:
+        return [
+            f"support_contact is still the example {PLACEHOLDER_CONTACT}: HELP, the privacy "
+            "policy and the terms would send people there"
+        ]
+    return []
 
 
 def _campaign(path: Path) -> Campaign:

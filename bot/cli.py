@@ -15,9 +15,11 @@ from sqlalchemy import select
 from bot import field_cli
 from bot.broadcast_cli import broadcast
 from bot.campaigns import (
+    ORGANIZATION_FILE,
     CampaignFileError,
     dump_yaml,
     load_catalog,
+    organization_warnings,
     read_yaml,
 )
 from bot.chat import chat
@@ -61,6 +63,9 @@ def campaigns_check(directory: str | None) -> None:
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
         click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+    # Fine for trying the bot out; production refuses to start until it is mended.
+    for problem in organization_warnings(catalog.organization):
+        click.echo(f"warning: {ORGANIZATION_FILE}: {problem}", err=True)
 
 
 @campaigns.command("import")

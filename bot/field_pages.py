@@ -225,9 +225,12 @@ def _sign(slug: str) -> signs.Sign:
         )
         sign = (event.keyword, event.name, event.place, event.held_on)
     campaign = svc.catalog.by_slug(campaign_slug or "")
+    organization = svc.catalog.organization
     return signs.Sign(
         *sign,
         number=signs.sign_number(svc.settings.twilio_phone_number),
-        organization=svc.catalog.organization.name,
+        organization=organization.name,
         messages_per_month=campaign.messages_per_month if campaign else 0,
+        privacy_url=organization.privacy_url,
+        terms_url=organization.terms_url,
     )

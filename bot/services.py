@@ -152,7 +152,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         redis=redis,
         queues=queues,
         sender=make_sender(settings),
-        catalogs=CatalogSource(settings.campaigns_dir, db),
+        catalogs=CatalogSource(settings.campaigns_dir, db, settings.public_base_url),
         places=ZipCodes(),
         turns=PhoneTurns(redis, settings.conversation_ttl),
         spool=InboundSpool(redis),

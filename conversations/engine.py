@@ -121,7 +121,9 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if world.supporter.opted_out:
         return _while_opted_out(inbound, word, language, world)
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
-        return Turn(state, _answer(inbound, word, "HELP", world, _help(language, world)))
+        campaign = None if state is None else world.catalog.by_slug(state.campaign)
+        reply = _help(language, world, campaign)
+        return Turn(state, _answer(inbound, word, "HELP", world, reply))
     command = parse_add(inbound.body)
     # "add me" from a supporter is no command; from a volunteer it earns the how-to.
     if command is not None and (world.volunteer is not None or command.phone):
@@ -189,21 +191,33 @@ def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -
         or is_opt_in(inbound.body)
         or parse_yes_no(inbound.body) is True
     ):
-        reply = Reply(organization.say(language, "opted_in", organization=organization.name))
+        opted_in = organization.say(
+            language,
+            "opted_in",
+            organization=organization.name,
+            messages_per_month=world.catalog.messages_per_month,
+        )
+        reply = Reply(opted_in)
         return Turn(None, (RecordOptIn(language), *_answer(inbound, word, "START", world, reply)))
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
         return Turn(None, _answer(inbound, word, "HELP", world, _help(language, world)))
     return Turn(None)
 
 
-def _help(language: str, world: World) -> Reply:
+def _help(language: str, world: World, campaign: Campaign | None = None) -> Reply:
+    # The frequency of the campaign under way; outside one, the most any campaign promises.
     organization = world.catalog.organization
+    per_month = (
+        world.catalog.messages_per_month if campaign is None else campaign.messages_per_month
+    )
     return Reply(
         organization.say(
             language,
             "help",
             organization=organization.name,
             support_contact=organization.support_contact,
+            messages_per_month=per_month,
+            privacy_url=organization.privacy_url,
         )
     )
 

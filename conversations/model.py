@@ -18,6 +18,10 @@ class Organization:
     name: str
     support_contact: str
     messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
+    # The privacy policy and terms, named in HELP and on event signs: the organization's own
+    # pages, or the bot's /privacy and /terms written from this file.
+    privacy_url: str = "/privacy"
+    terms_url: str = "/terms"
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
@@ -72,6 +76,11 @@ class Catalog:
 
     def by_slug(self, slug: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
+
+    @property
+    def messages_per_month(self) -> int:
+        """The most texts a month any campaign promises: what HELP says outside a campaign."""
+        return max((c.messages_per_month for c in self.active), default=0)
 
     def by_keyword(self, word: str) -> tuple[Campaign, str] | None:
         """Return the active campaign whose keyword is ``word`` (normalized), and its language."""

@@ -7,7 +7,9 @@ and migrated once per run; every test starts with empty tables and an empty Redi
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,6 +72,17 @@ def _empty(database_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_campaigns(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped campaign files with a real support contact, which production insists on."""
+    folder = tmp_path_factory.mktemp("live") / "campaigns"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "campaigns", folder)
+    organization = folder / "organization.yaml"
+    text_ = organization.read_text(encoding="utf-8")
+    organization.write_text(text_.replace("help@example.org", "help@crtt.example"), "utf-8")
+    return str(folder)
 
 
 @pytest.fixture
