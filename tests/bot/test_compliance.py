@@ -309,3 +309,23 @@ def test_a_spanish_signer_gets_the_confirmation_in_spanish(phone, twilio, svc, r
     (sent,) = twilio.messages
     assert "Ana" in sent.body and "CARAS" in sent.body and "FACES" not in sent.body
     assert supporter(svc).language == "es"
+
+
+def test_a_broadcast_waits_for_the_later_of_the_zip_and_area_code_mornings(
+    svc, twilio, run_jobs
+) -> None:
+    from signers import CAMPAIGN, Signer, add_signers
+
+    from bot import broadcasts
+    from bot.audience import Audience
+
+    # A Seattle number that signed with an Atlanta ZIP: either place may be where they are.
+    add_signers(svc, [Signer("+12065550123", time_zone="America/New_York")])
+    svc.clock = lambda: at(10, 0)  # 07:00 in Seattle
+    broadcasts.start(svc, broadcasts.create(svc, CAMPAIGN, Audience(), "Call today."))
+    run_jobs()
+    assert twilio.messages == []
+    with svc.db() as session:
+        held = session.scalars(select(Message).where(Message.kind == "broadcast")).one()
+    assert held.status == "held"
+    assert held.send_after.astimezone(UTC) == at(12, 0)  # 09:00 in Seattle
