@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.frequency_cap import SKIP_REASON as FREQUENCY_CAP
 from bot.frequency_cap import Cap
 from conversations.parsing import first_name
-from store.models import Signature, Supporter
+from store.models import ConsentEvent, Signature, Supporter
 
 PLACEHOLDERS = ("first_name", "city")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -113,8 +113,10 @@ def _moment(value: str | date | datetime | None) -> datetime | None:
 
 
 def channel() -> ColumnElement[str]:
-    """The channel a signer is texted on: the one they signed on, WhatsApp or else SMS."""
-    return case((Signature.source == "whatsapp", literal("whatsapp")), else_=literal("sms"))
+    """The channel a signer is texted on: the one they consented on, WhatsApp or else SMS."""
+    # The consent's channel, not the signature's source: one who signed through an event's
+    # keyword on WhatsApp has the event as source, and agreed to hear from us on WhatsApp.
+    return case((ConsentEvent.channel == "whatsapp", literal("whatsapp")), else_=literal("sms"))
 
 
 def exclusion(cap: Cap | None = None) -> ColumnElement[str | None]:
@@ -141,6 +143,7 @@ def signers(campaign_id: int, audience: Audience) -> Select[Any]:
         select()
         .select_from(Signature)
         .join(Supporter, Supporter.id == Signature.supporter_id)
+        .join(ConsentEvent, ConsentEvent.id == Signature.consent_event_id)
         .where(Signature.campaign_id == campaign_id)
     )
     if audience.state:

@@ -329,3 +329,27 @@ def test_a_broadcast_waits_for_the_later_of_the_zip_and_area_code_mornings(
         held = session.scalars(select(Message).where(Message.kind == "broadcast")).one()
     assert held.status == "held"
     assert held.send_after.astimezone(UTC) == at(12, 0)  # 09:00 in Seattle
+
+
+def test_someone_who_signed_at_an_event_on_whatsapp_gets_broadcasts_on_whatsapp(
+    client, twilio, svc, runner, run_jobs
+) -> None:
+    from signers import CAMPAIGN
+
+    from bot import broadcasts
+    from bot.audience import Audience
+
+    result = runner.invoke(
+        args=["events", "create", "atlanta-rally", "--campaign", CAMPAIGN,
+              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    svc.clock = lambda: at(12, 0)
+    for n, body in enumerate(("FACESATL", "Jane Doe", "30303", "YES"), 1):
+        whatsapp(client, twilio, body, n)
+    run_jobs()
+    broadcasts.start(svc, broadcasts.create(svc, CAMPAIGN, Audience(), "Rally Tuesday!"))
+    run_jobs()
+    confirmation, update = twilio.messages
+    assert update.body == "Rally Tuesday!"
+    assert (update.to, update.from_) == (f"whatsapp:{JANE}", f"whatsapp:{BOT_NUMBER}")
