@@ -52,6 +52,12 @@ CAMPAIGN_MESSAGES: dict[str, set[str]] = {
         "messages_per_month",
     },
 }
+# A campaign's own words on WhatsApp, where its SMS words would mislead ("msgs", "Msg & data
+# rates"); optional: without them WhatsApp gets the SMS words.
+WHATSAPP_MESSAGES: dict[str, set[str]] = {
+    "consent_whatsapp": CAMPAIGN_MESSAGES["consent"],
+    "consent_returning_whatsapp": CAMPAIGN_MESSAGES["consent_returning"],
+}
 ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "menu": {"organization", "lines"},
     "menu_line": {"keyword", "call"},
@@ -246,7 +252,7 @@ def campaign_from_data(data: Mapping[str, Any], where: str) -> Campaign:
         keywords=keywords,
         active=active in ("true", True),
         messages_per_month=per_month,
-        messages=_messages(path, data, CAMPAIGN_MESSAGES),
+        messages=_messages(path, data, CAMPAIGN_MESSAGES, WHATSAPP_MESSAGES),
         whatsapp_templates=_whatsapp_templates(path, data),
     )
 
@@ -280,8 +286,12 @@ def _text(path: str | Path, data: Mapping[str, Any], key: str) -> str:
 
 
 def _messages(
-    path: str | Path, data: Mapping[str, Any], expected: Mapping[str, set[str]]
+    path: str | Path,
+    data: Mapping[str, Any],
+    expected: Mapping[str, set[str]],
+    optional: Mapping[str, set[str]] | None = None,
 ) -> dict[str, dict[str, str]]:
+    known = {**expected, **(optional or {})}
     catalog = data.get("messages")
     if not isinstance(catalog, dict) or "en" not in catalog:
         raise CampaignFileError(f"{path}: messages must have an 'en' section")
@@ -293,14 +303,14 @@ def _messages(
         if missing:
             raise CampaignFileError(f"{path}: messages.{language} lacks {', '.join(missing)}")
         for key, template in templates.items():
-            if key not in expected:
+            if key not in known:
                 raise CampaignFileError(f"{path}: messages.{language}.{key} is not a known message")
             used = _placeholders(path, f"{language}.{key}", template)
-            unknown = used - expected[key]
+            unknown = used - known[key]
             if unknown:
                 raise CampaignFileError(
                     f"{path}: messages.{language}.{key} uses unknown "
-                    f"{{{', '.join(sorted(unknown))}}}; it may use {sorted(expected[key])}"
+                    f"{{{', '.join(sorted(unknown))}}}; it may use {sorted(known[key])}"
                 )
         result[str(language)] = {k: " ".join(str(v).split()) for k, v in templates.items()}
     return result

@@ -129,15 +129,15 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if command is not None and (world.volunteer is not None or command.phone):
         return Turn(state, _add(command, language, world))
     if word in LANGUAGE_CHOICES:
-        return _switch_language(state, LANGUAGE_CHOICES[word], world)
+        return _switch_language(state, LANGUAGE_CHOICES[word], world, inbound.channel)
     started = world.catalog.by_keyword(word)
     if started is not None:
-        return _start(*started, world)
+        return _start(*started, world, inbound.channel)
     if world.event is not None:
         # An event keyword is English, as FACES is: a supporter's own language still wins.
         event_campaign = world.catalog.by_slug(world.event.campaign)
         if event_campaign is not None and event_campaign.active:
-            return _start(event_campaign, "en", world, source=world.event.slug)
+            return _start(event_campaign, "en", world, inbound.channel, source=world.event.slug)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None or not campaign.active:
         if world.pending_signup is not None:
@@ -222,7 +222,7 @@ def _help(language: str, world: World, campaign: Campaign | None = None) -> Repl
     )
 
 
-def _switch_language(state: State | None, language: str, world: World) -> Turn:
+def _switch_language(state: State | None, language: str, world: World, channel: str) -> Turn:
     remember = RememberLanguage(language)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None:
@@ -236,12 +236,16 @@ def _switch_language(state: State | None, language: str, world: World) -> Turn:
         turn = Turn(state, (Reply(text),))
     else:
         returning = state.name == world.supporter.name and state.place == world.supporter.place
-        turn = _ask_consent(state, campaign, world, returning=returning)
+        turn = _ask_consent(state, campaign, world, channel, returning=returning)
     return Turn(turn.state, (remember, *turn.effects))
 
 
 def _start(
-    campaign: Campaign, keyword_language: str, world: World, source: str | None = None
+    campaign: Campaign,
+    keyword_language: str,
+    world: World,
+    channel: str,
+    source: str | None = None,
 ) -> Turn:
     supporter = world.supporter
     # CARAS asks for Spanish; FACES means "as before", so a supporter's own language wins.
@@ -266,7 +270,7 @@ def _start(
             supporter.place,
             source=source,
         )
-        turn = _ask_consent(state, campaign, world, returning=True)
+        turn = _ask_consent(state, campaign, world, channel, returning=True)
         steps = _progress(campaign, "keyword", "name", "zip")
     else:
         state = State(Stage.ASKING_NAME, campaign.slug, language, source=source)
@@ -297,13 +301,18 @@ def _on_zip(state: State, inbound: Inbound, campaign: Campaign, world: World) ->
         return _miss(
             state, campaign, campaign.say(state.language, "zip_unknown", zip_code=zip_code)
         )
-    turn = _ask_consent(replace(state, place=place), campaign, world, returning=False)
+    place_known = replace(state, place=place)
+    turn = _ask_consent(place_known, campaign, world, inbound.channel, returning=False)
     return Turn(turn.state, _progress(campaign, "zip") + turn.effects)
 
 
-def _ask_consent(state: State, campaign: Campaign, world: World, *, returning: bool) -> Turn:
+def _ask_consent(
+    state: State, campaign: Campaign, world: World, channel: str, *, returning: bool
+) -> Turn:
     assert state.name is not None and state.place is not None
-    disclosure = campaign.say(
+    # On WhatsApp in WhatsApp's words: "texts" and "msg rates" promise SMS.
+    disclosure = campaign.say_on(
+        channel,
         state.language,
         "consent_returning" if returning else "consent",
         organization=world.catalog.organization.name,

@@ -47,6 +47,12 @@ class Campaign:
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
 
+    def say_on(self, channel: str, language: str, key: str, **values: object) -> str:
+        """``say``, in the channel's own words where the campaign has them (``<key>_whatsapp``)."""
+        own = f"{key}_{channel}"
+        templates = self.messages.get(language) or self.messages["en"]
+        return self.say(language, own if own in templates else key, **values)
+
     @property
     def keyword(self) -> str:
         """The English keyword: the one on posters and in exports."""

@@ -12,6 +12,7 @@ A transcript is a text file in ``transcripts/``:
     given volunteer Maria Lopez at atlanta-rally   (this phone is that event's volunteer)
     given pending signup Jane Doe 30303 at atlanta-rally   (a volunteer signed this phone up)
     given broadcast doj-face-recognition  (a broadcast of that campaign reached this phone lately)
+    given channel whatsapp                (the texts that follow come by WhatsApp)
     > FACES                               (the supporter texts)
     < What's your full name?              (the bot replies with text containing this)
     = signed Jane Doe 30303 Atlanta GA    (the turn records a signature with these facts)
@@ -77,6 +78,7 @@ class Run:
     volunteer: Volunteer | None = None
     pending: PendingSignup | None = None
     broadcast: str | None = None  # the campaign whose broadcast reached this phone lately
+    channel: str = "sms"
 
 
 def _given(run: Run, words: list[str]) -> None:
@@ -101,6 +103,8 @@ def _given(run: Run, words: list[str]) -> None:
         run.pending = _pending(run, " ".join(words[2:-3]), words[-3], words[-1])
     elif words[0] == "broadcast":
         run.broadcast = words[1]
+    elif words[0] == "channel":
+        run.channel = words[1]
     else:
         raise ValueError(f"unknown given: {words}")
 
@@ -219,7 +223,7 @@ def play(path: Path) -> None:
                 pending_signup=run.pending,
                 recent_broadcast=run.broadcast,
             )
-            run.turn = step(run.state, Inbound(line[2:]), world)
+            run.turn = step(run.state, Inbound(line[2:], run.channel), world)
             run.state = run.turn.state
         else:
             _check(run, line, where)
