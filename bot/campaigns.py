@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from conversations import Campaign, Catalog, Organization
+from bot.whatsapp import TemplateError, read_template, template_data
+from conversations import Campaign, Catalog, Organization, WhatsAppTemplate
 
 ORGANIZATION_FILE = "organization.yaml"
 PLACEHOLDER_CONTACT = "help@example.org"  # as shipped in organization.yaml
@@ -149,7 +150,9 @@ def campaign_data(campaign: Campaign) -> dict[str, Any]:
         "messages": {language: dict(m) for language, m in campaign.messages.items()},
     }
     if campaign.whatsapp_templates:
-        data["whatsapp_templates"] = dict(campaign.whatsapp_templates)
+        data["whatsapp_templates"] = {
+            kind: template_data(template) for kind, template in campaign.whatsapp_templates.items()
+        }
     return data
 
 
@@ -257,13 +260,14 @@ def campaign_from_data(data: Mapping[str, Any], where: str) -> Campaign:
     )
 
 
-def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:
+def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, WhatsAppTemplate]:
     templates = data.get("whatsapp_templates") or {}
-    if not isinstance(templates, dict) or not all(
-        isinstance(sid, str) and sid.startswith("HX") for sid in templates.values()
-    ):
-        raise CampaignFileError(f"{path}: whatsapp_templates maps a message kind to an HX… SID")
-    return {str(kind): sid for kind, sid in templates.items()}
+    if not isinstance(templates, dict):
+        raise CampaignFileError(f"{path}: whatsapp_templates maps a kind of message to a template")
+    try:
+        return {str(kind): read_template(str(kind), entry) for kind, entry in templates.items()}
+    except TemplateError as error:
+        raise CampaignFileError(f"{path}: whatsapp_templates.{error}") from None
 
 
 def _keywords(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:

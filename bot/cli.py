@@ -62,7 +62,9 @@ def campaigns_check(directory: str | None) -> None:
         raise click.ClickException(str(error)) from error
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
-        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+        templates = ", ".join(sorted(campaign.whatsapp_templates))
+        kinds = f", WhatsApp templates for {templates}" if templates else ""
+        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}{kinds}")
     # Fine for trying the bot out; production refuses to start until it is mended.
     for problem in organization_warnings(catalog.organization):
         click.echo(f"warning: {ORGANIZATION_FILE}: {problem}", err=True)

@@ -33,6 +33,7 @@ from conversations.model import (
     Supporter,
     Turn,
     Volunteer,
+    WhatsAppTemplate,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "Supporter",
     "Turn",
     "Volunteer",
+    "WhatsAppTemplate",
     "World",
     "step",
 ]

@@ -28,6 +28,16 @@ class Organization:
 
 
 @dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved WhatsApp template: its Content SID, its words with ``{{1}}``… where values
+    go, and the value each number takes (``variables[0]`` is ``{{1}}``)."""
+
+    content_sid: str
+    text: str
+    variables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Campaign:
     """One petition, as written in its campaign file under ``campaigns/``."""
 
@@ -40,9 +50,9 @@ class Campaign:
     active: bool
     messages_per_month: int
     messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
-    # Message kind (e.g. "confirmation") -> an approved WhatsApp template's Content SID, used
-    # when the person last wrote more than 24 hours ago and free-form text is not allowed.
-    whatsapp_templates: Mapping[str, str] = field(default_factory=dict)
+    # Message kind (e.g. "confirmation") -> its approved WhatsApp template, used when the
+    # person last wrote more than 24 hours ago and free-form text is not allowed.
+    whatsapp_templates: Mapping[str, WhatsAppTemplate] = field(default_factory=dict)
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)

@@ -20,6 +20,7 @@ from bot.quiet_hours import next_send_time, parse_window, zones_for
 from bot.senders import Outgoing, Sender, SendFailed, Sent
 from bot.services import Services, services
 from bot.suppression import note_carrier_error, reason_to_skip
+from bot.whatsapp import TemplateError, content_variables, first_link
 from conversations import OPT_OUT_CONFIRMATION
 from conversations import Campaign as CampaignFile
 from conversations.parsing import first_name
@@ -185,7 +186,8 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
     ready = []
     for message in sorted(messages, key=lambda m: m.id):
         supporter = supporters.get(message.phone)
-        decision = _may_send(session, message, now, supporter)
+        text = templates.get(message.broadcast_id or 0, message.body)
+        decision = _may_send(session, message, now, supporter, text)
         if isinstance(decision, Go) and message.kind == COUNTED_KIND:
             decision = _within_cap(message, went, per_month, decision)
         if isinstance(decision, Hold):
@@ -208,6 +210,7 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
             channel=message.channel,
             status_callback=f"{callback}{message.id}",
             content_sid=decision.content_sid,
+            content_variables=decision.content_variables,
         )
         ready.append(Ready(message.id, outgoing))
     return ready
@@ -283,7 +286,9 @@ def record(
 
 @dataclass(frozen=True)
 class Go:
-    content_sid: str | None = None  # set when only a WhatsApp template may go
+    # Set when only a WhatsApp template may go: its Content SID and values.
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -297,9 +302,12 @@ class Skip:
 
 
 def _may_send(
-    session: Session, message: Message, now: datetime, supporter: Supporter | None
+    session: Session, message: Message, now: datetime, supporter: Supporter | None, text: str
 ) -> Go | Hold | Skip:
-    """Apply, at the moment of sending, every rule about who may be texted and when."""
+    """Apply, at the moment of sending, every rule about who may be texted and when.
+
+    ``text``: the message's words (a broadcast's, before they are written for the person).
+    """
     svc = services()
     reason = reason_to_skip(supporter, message)
     if reason is not None:
@@ -314,8 +322,36 @@ def _may_send(
     if message.channel == "whatsapp" and not _in_whatsapp_session(session, message, now):
         campaign = _campaign_file(session, message.campaign_id)
         template = campaign.whatsapp_templates.get(message.kind or "") if campaign else None
-        return Go(template) if template else Skip("whatsapp_window")
+        if campaign is None or template is None:
+            return Skip("whatsapp_window")
+        values = _template_values(session, message, supporter, campaign, text)
+        try:
+            return Go(template.content_sid, content_variables(template, values))
+        except TemplateError:
+            return Skip("whatsapp_template")
     return Go()
+
+
+def _template_values(
+    session: Session,
+    message: Message,
+    supporter: Supporter | None,
+    campaign: CampaignFile,
+    text: str,
+) -> dict[str, str]:
+    """Every value a WhatsApp template of this message's kind may ask for."""
+    values = {
+        "first_name": first_name(supporter.name or "") if supporter else "",
+        "city": (supporter.city or "") if supporter else "",
+        "keyword": campaign.keyword_in(supporter.language if supporter else "en"),
+        "link": first_link(text),
+    }
+    if message.kind == "confirmation":
+        number = session.scalar(
+            select(Signature.number).where(Signature.confirmation_id == message.id)
+        )
+        values["number"] = "" if number is None else f"{number:,}"
+    return values
 
 
 def _within_cap(

@@ -263,9 +263,19 @@ def test_whatsapp_error_63016_is_recorded_as_outside_the_window(
     assert (sent.status, sent.error_code, sent.skip_reason) == ("failed", 63016, "whatsapp_window")
 
 
-def test_outside_the_window_an_approved_template_is_sent_instead(
+CONFIRMATION_TEMPLATE = (
+    "\nwhatsapp_templates:\n"
+    "  confirmation:\n"
+    "    content_sid: HX" + "1" * 32 + "\n"
+    '    text: "Thanks, {{1}}! You\'re signer #{{2}} of our letter to the DOJ."\n'
+    "    variables: [first_name, number]\n"
+)
+
+
+def test_outside_the_window_an_approved_template_is_sent_with_only_what_changes(
     settings, twilio, tmp_path, run_jobs
 ) -> None:
+    import json
     import shutil
 
     from bot import create_app
@@ -273,11 +283,8 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
 
     shutil.copytree(Path(__file__).resolve().parents[2] / "campaigns", tmp_path / "campaigns")
     campaign_file = tmp_path / "campaigns" / "doj-face-recognition.yaml"
-    template = "HX" + "1" * 32
     campaign_file.write_text(
-        campaign_file.read_text(encoding="utf-8")
-        + f"\nwhatsapp_templates:\n  confirmation: {template}\n",
-        encoding="utf-8",
+        campaign_file.read_text(encoding="utf-8") + CONFIRMATION_TEMPLATE, encoding="utf-8"
     )
     settings["CAMPAIGNS_DIR"] = str(tmp_path / "campaigns")
     app = create_app(settings)
@@ -298,8 +305,8 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
             svc.db.kw["bind"].dispose()
             svc.redis.close()
     (sent,) = twilio.messages
-    assert sent.params["ContentSid"] == template
-    assert "you're signer #1" in sent.params["ContentVariables"]
+    assert sent.params["ContentSid"] == "HX" + "1" * 32
+    assert json.loads(sent.params["ContentVariables"]) == {"1": "Jane", "2": "1"}
 
 
 def test_a_spanish_signer_gets_the_confirmation_in_spanish(phone, twilio, svc, run_jobs) -> None:
