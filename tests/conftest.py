@@ -189,6 +189,19 @@ def run_jobs(svc: Services) -> Any:
     return run
 
 
+@pytest.fixture
+def rally(runner: FlaskCliRunner) -> None:
+    """The Atlanta rally (keyword FACESATL), with Maria Lopez registered as its volunteer."""
+    for args in (
+        ["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
+         "--keyword", "FACESATL", "--name", "the Atlanta rally"],
+        ["volunteers", "add", "(404) 555-0150", "--name", "Maria Lopez", "--event",
+         "atlanta-rally"],
+    ):  # fmt: skip
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+
 def log_in(client: FlaskClient, svc: Services, role: str = "organizer") -> str:
     """Make an account with ``role`` and log ``client`` in; return the account's email."""
     from bot.auth import hash_password

@@ -20,19 +20,6 @@ JANE = "+14045550123"  # the person she signs up
 SHEET = "Name,Phone,ZIP,OK to text\nJane Doe,(404) 555-0123,30303,yes\n"
 
 
-@pytest.fixture
-def rally(runner) -> None:
-    """The Atlanta rally, keyword FACESATL, with Maria as its volunteer."""
-    for args in (
-        ["events", "create", "atlanta-rally", "--campaign", SLUG, "--keyword", "FACESATL",
-         "--name", "the Atlanta rally"],
-        ["volunteers", "add", "(404) 555-0150", "--name", "Maria Lopez", "--event",
-         "atlanta-rally"],
-    ):  # fmt: skip
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-
-
 def requests(svc) -> list[ConsentEvent]:
     with svc.db() as session:
         query = select(ConsentEvent).where(ConsentEvent.kind == "signup_request")

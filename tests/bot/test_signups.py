@@ -28,19 +28,6 @@ LUIS = "+14045550124"
 
 
 @pytest.fixture
-def rally(runner) -> None:
-    """The Atlanta rally, with Maria registered as its volunteer."""
-    for args in (
-        ["events", "create", "atlanta-rally", "--campaign", SLUG, "--keyword", "FACESATL",
-         "--name", "the Atlanta rally"],
-        ["volunteers", "add", "(404) 555-0150", "--name", "Maria Lopez", "--event",
-         "atlanta-rally"],
-    ):  # fmt: skip
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
 def maria(client, twilio, rally) -> Phone:
     return Phone(client, twilio, MARIA)
 

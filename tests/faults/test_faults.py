@@ -257,33 +257,6 @@ def test_the_text_after_a_stuck_turn_waits_for_the_one_stored_behind_it(
     assert not svc.turns.begin(BOB).deferred and not svc.turns.begin(ALICE).deferred
 
 
-def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_url) -> None:
-    url = make_url(database_url)
-    with Proxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
-        proxied = url.set(host="127.0.0.1", port=proxy.port)
-        app = own_app(DATABASE_URL=proxied.render_as_string(hide_password=False))
-        with app.app_context():
-            svc = services()
-            client = app.test_client()
-            alice = Phone(client, twilio, ALICE)
-            alice.text("FACES")
-            alice.text("Alice Doe")
-            proxy.cut()
-            assert client.get("/healthz").status_code == 503
-            assert alice.text("30303") == []  # answered at once, spooled in Redis
-            assert alice.text("YES") == []
-            assert len(svc.spool) == 2
-            proxy.restore()
-            assert client.get("/healthz").status_code == 200
-            assert drain_spool(svc) == 2
-            run_jobs(svc)
-            assert count(svc, select(func.count(Signature.id))) == 1
-            bodies = [m.body for m in twilio.messages]
-            # The consent question came by the REST API, then the confirmation.
-            assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
-            assert inbound_count(svc, ALICE) == 4
-
-
 @pytest.fixture
 def database_away(own_app, twilio, database_url) -> Iterator[Any]:
     """An app that reaches PostgreSQL through a proxy the test cuts (``.cut()``, ``.restore()``)."""
@@ -299,6 +272,27 @@ def consent_kinds(svc: Services, phone: str) -> list[str]:
     with svc.db() as session:
         query = select(ConsentEvent.kind).where(ConsentEvent.phone == phone)
         return list(session.scalars(query.order_by(ConsentEvent.id)))
+
+
+def test_postgresql_away_spools_texts_and_loses_none(database_away, twilio) -> None:
+    svc, client, proxy = database_away.svc, database_away.client, database_away.proxy
+    alice = Phone(client, twilio, ALICE)
+    alice.text("FACES")
+    alice.text("Alice Doe")
+    proxy.cut()
+    assert client.get("/healthz").status_code == 503
+    assert alice.text("30303") == []  # answered at once, spooled in Redis
+    assert alice.text("YES") == []
+    assert len(svc.spool) == 2
+    proxy.restore()
+    assert client.get("/healthz").status_code == 200
+    assert drain_spool(svc) == 2
+    run_jobs(svc)
+    assert count(svc, select(func.count(Signature.id))) == 1
+    bodies = [m.body for m in twilio.messages]
+    # The consent question came by the REST API, then the confirmation.
+    assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
+    assert inbound_count(svc, ALICE) == 4
 
 
 def test_a_stop_spooled_while_the_database_was_away_is_confirmed_once(
