@@ -153,9 +153,9 @@ def test_the_app_refuses_to_start_in_production_without_secrets() -> None:
 
 
 @pytest.fixture
-def production_app(settings: dict[str, Any], app: Any) -> Any:
+def production_app(settings: dict[str, Any], app: Any, live_campaigns: str) -> Any:
     # Asking for ``app`` too gives this one an empty database and Redis, and cleans up after.
-    production = create_app({**settings, "BOT_ENV": "production"})
+    production = create_app({**settings, "BOT_ENV": "production", "CAMPAIGNS_DIR": live_campaigns})
     yield production
     with production.app_context():
         services().db.kw["bind"].dispose()
