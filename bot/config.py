@@ -55,6 +55,8 @@ class Settings:
     api_rate_limit: str = "120/minute"
     action_network_api_key: str = ""  # empty: no campaign can be connected to Action Network
     action_network_api_url: str = ACTION_NETWORK_API
+    # Days conversation texts are kept (``flask retention``); consent records are kept for good.
+    message_retention_days: int = 365
 
     @property
     def production(self) -> bool:
@@ -73,6 +75,8 @@ class Settings:
 # interval or a lifetime may not.
 _MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS"}
 LOWEST_PRIORITY = 19  # the highest niceness Linux gives
+# Texts younger than this count against a campaign's messages_per_month: never deleted.
+MIN_RETENTION_DAYS = 31
 
 _SECRETS_IN_PRODUCTION = (
     "database_url",
@@ -133,6 +137,11 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
     if settings.worker_niceness > LOWEST_PRIORITY:
         raise ConfigError(
             f"WORKER_NICENESS must be from 0 to {LOWEST_PRIORITY}, not {settings.worker_niceness}"
+        )
+    if settings.message_retention_days < MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"MESSAGE_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS}: a month's texts count "
+            "against each campaign's messages_per_month"
         )
     if settings.stop_replies_by not in ("bot", "twilio"):
         raise ConfigError(

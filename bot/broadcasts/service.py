@@ -29,6 +29,7 @@ from bot.broadcasts.audience import (
 from bot.broadcasts.jobs import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from bot.lib.phones import e164
 from bot.lib.segments import Segments, measure
+from bot.outbound.frequency_cap import campaign_cap
 from bot.outbound.jobs import send_message
 from bot.outbound.senders import SendFailed
 from bot.services import BROADCASTS_QUEUE, Services
@@ -142,7 +143,8 @@ def preview(svc: Services, campaign: str, audience: Audience, body: str) -> Prev
     _check_body(body)
     with svc.db() as session:
         campaign_id = _campaign_id(svc, session, campaign)
-        found = count(session, campaign_id, audience)
+        cap = campaign_cap(session, svc.catalog, campaign_id, svc.clock())
+        found = count(session, campaign_id, audience, cap)
     longest = sample(body, found.longest_first_name, found.longest_city)
     return Preview(
         campaign=campaign,

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from bot.campaigns.files import CampaignFileError, dump_yaml, load_catalog, read_yaml
+from bot.campaigns.files import (
+    ORGANIZATION_FILE,
+    CampaignFileError,
+    dump_yaml,
+    load_catalog,
+    organization_warnings,
+    read_yaml,
+)
 from bot.services import services
 
 campaigns = AppGroup("campaigns", help="Campaign files.")
@@ -24,7 +31,12 @@ def campaigns_check(directory: str | None) -> None:
         raise click.ClickException(str(error)) from error
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
-        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+        templates = ", ".join(sorted(campaign.whatsapp_templates))
+        kinds = f", WhatsApp templates for {templates}" if templates else ""
+        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}{kinds}")
+    # Fine for trying the bot out; production refuses to start until it is mended.
+    for problem in organization_warnings(catalog.organization):
+        click.echo(f"warning: {ORGANIZATION_FILE}: {problem}", err=True)
 
 
 @campaigns.command("import")

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -184,7 +185,9 @@ def paper(slug: str) -> ResponseReturnValue:
         try:
             if not data:
                 raise PaperError("no file was chosen")
-            report = import_signups(svc, data, slug, request.form.get("volunteer") or None)
+            report = import_signups(
+                svc, data, slug, request.form.get("volunteer") or None, int(current_user.id)
+            )
         except PaperError as error:
             flash(f"Nothing imported: {error}.", "error")
             status = 400
@@ -222,9 +225,12 @@ def _sign(slug: str) -> signs.Sign:
         )
         sign = (event.keyword, event.name, event.place, event.held_on)
     campaign = svc.catalog.by_slug(campaign_slug or "")
+    organization = svc.catalog.organization
     return signs.Sign(
         *sign,
         number=signs.sign_number(svc.settings.twilio_phone_number),
-        organization=svc.catalog.organization.name,
+        organization=organization.name,
         messages_per_month=campaign.messages_per_month if campaign else 0,
+        privacy_url=organization.privacy_url,
+        terms_url=organization.terms_url,
     )

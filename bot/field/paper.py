@@ -74,9 +74,14 @@ class Report:
 
 
 def import_signups(
-    services: Services, data: bytes | str, event: str, volunteer: str | None = None
+    services: Services,
+    data: bytes | str,
+    event: str,
+    volunteer: str | None = None,
+    account: int | None = None,
 ) -> Report:
-    """Import a sheet's rows as sign-ups at ``event`` (entered by ``volunteer``'s phone)."""
+    """Import a sheet's rows as sign-ups at ``event`` (collected by ``volunteer``'s phone,
+    uploaded by the dashboard ``account``)."""
     header, body = _read(data)
     columns = _columns(header)
     rows: list[Row] = []
@@ -124,6 +129,7 @@ def import_signups(
                     now=services.clock(),
                     # Typed up hours later: the request waits for the person's waking hours.
                     prompted=False,
+                    entered_by=account,
                 )
                 result = added.outcome
                 if added.message is not None:
