@@ -12,7 +12,7 @@ from flask import Flask
 
 from bot import create_app
 from bot.outbound.jobs import send_message
-from bot.services import BROADCASTS_QUEUE, services
+from bot.services import BROADCASTS_QUEUE, INTEGRATIONS_QUEUE, services
 from worker.lean import LeanWorker
 
 
@@ -47,7 +47,7 @@ def test_it_is_ok_when_the_database_and_redis_answer(client) -> None:
         "status": "ok",
         "checks": {"database": "ok", "redis": "ok"},
         "worker": {"seen": False, "in_process": False, "last_heartbeat": None},
-        "queues": {"replies": 0, "broadcasts": 0},
+        "queues": {"replies": 0, "broadcasts": 0, "integrations": 0},
     }
 
 
@@ -118,7 +118,9 @@ def test_it_counts_the_jobs_waiting_in_each_queue(client, svc) -> None:
     svc.enqueue(send_message, 1)
     svc.enqueue(send_message, 2)
     svc.enqueue(send_message, 3, BROADCASTS_QUEUE)
-    assert client.get("/healthz").get_json()["queues"] == {"replies": 2, "broadcasts": 1}
+    svc.enqueue(send_message, 4, INTEGRATIONS_QUEUE)
+    queues = client.get("/healthz").get_json()["queues"]
+    assert queues == {"replies": 2, "broadcasts": 1, "integrations": 1}
 
 
 def test_it_reports_no_worker_or_queues_when_redis_does_not_answer(settings) -> None:
@@ -133,4 +135,4 @@ def test_it_says_jobs_run_in_process_on_the_embedded_defaults(tmp_path) -> None:
         status, body, _ = healthz(app)
     assert status == 200
     assert body["worker"] == {"seen": False, "in_process": True, "last_heartbeat": None}
-    assert body["queues"] == {"replies": 0, "broadcasts": 0}
+    assert body["queues"] == {"replies": 0, "broadcasts": 0, "integrations": 0}
