@@ -28,7 +28,9 @@ from bot.broadcasts import cli as broadcasts_cli
 from bot.broadcasts import pages as broadcast_pages
 from bot.campaigns import cli as campaigns_cli
 from bot.campaigns import editor as campaign_editor
-from bot.config import configure_logging, load_settings
+from bot.campaigns import policies
+from bot.campaigns.files import ORGANIZATION_FILE, load_organization, organization_warnings
+from bot.config import ConfigError, configure_logging, load_settings
 from bot.dashboard import pages as dashboard_pages
 from bot.devtools import chat, simulator
 from bot.field import cli as field_cli
@@ -44,6 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (README names)."""
     app = Flask(__name__, instance_relative_config=True)
     settings = load_settings(os.environ, config or {}, instance_path=app.instance_path)
+    if settings.production:
+        _check_organization(settings.campaigns_dir)
     # Twilio's webhooks are a few kilobytes; nothing the app takes is larger than this.
     app.config.update(
         SECRET_KEY=settings.secret_key, SETTINGS=settings, MAX_CONTENT_LENGTH=256 * 1024
@@ -66,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(field_pages.bp)
     app.register_blueprint(field_form.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(policies.bp)
     if not settings.production:
         app.register_blueprint(simulator.bp)
     if settings.embedded_redis:
@@ -87,3 +92,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return {"organization_name": services.services().catalog.organization.name}
 
     return app
+
+
+def _check_organization(campaigns_dir: str) -> None:
+    # HELP, the privacy policy and the terms send people to the organization's contact: a
+    # production bot may not start with the example one.
+    problems = organization_warnings(load_organization(campaigns_dir))
+    if problems:
+        raise ConfigError(f"edit {ORGANIZATION_FILE} in CAMPAIGNS_DIR: " + "; ".join(problems))

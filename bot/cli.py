@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import timedelta
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot.config import MIN_RETENTION_DAYS
 from bot.dashboard.exports import COMMAND_COLUMNS, command_row, signer_rows
 from bot.database import upgrade
 from bot.integrations.pump import pump
 from bot.recovery import drain_spool, requeue_unfinished
+from bot.retention import delete_messages_before
 from bot.services import services
 from store.models import Campaign, ConsentEvent, Message, iso_utc
 from store.records import campaign_row
@@ -73,6 +76,9 @@ CONSENT_COLUMNS = (
     "message_sid",
     "disclosure",
     "supporter_text",
+    # Added later, at the end, so tools that read the first columns by position still work.
+    "source",
+    "entered_by",
 )
 
 
@@ -105,13 +111,42 @@ def consent_log(phone: str | None, as_csv: bool) -> None:
                 event.message_sid or "",
                 event.disclosure or "",
                 event.supporter_text or "",
+                event.source or "",
+                event.entered_by or "",
             )
             if as_csv:
                 writer.writerow(row)
             else:
-                words = f" {event.supporter_text!r}" if event.supporter_text else ""
-                where = f" {slug}" if slug else ""
-                click.echo(f"{row[0]} {event.kind}{where} via {event.channel}{words}")
+                click.echo(_consent_line(event, slug))
+
+
+def _consent_line(event: ConsentEvent, slug: str | None) -> str:
+    """One consent event on one line: when, what, where from, and the words on each side."""
+    where = f" {slug}" if slug else ""
+    words = f" {event.supporter_text!r}" if event.supporter_text else ""
+    details = [
+        f"source {event.source}" if event.source else "",
+        f"entered by {event.entered_by}" if event.entered_by else "",
+        f"shown {event.disclosure!r}" if event.disclosure else "",
+    ]
+    told = "".join(f"; {detail}" for detail in details if detail)
+    return f"{iso_utc(event.created_at)} {event.kind}{where} via {event.channel}{words}{told}"
+
+
+@click.command("retention")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=MIN_RETENTION_DAYS),
+    help="Delete texts older than this many days (default: MESSAGE_RETENTION_DAYS).",
+)
+def retention(days: int | None) -> None:
+    """Delete conversation texts older than DAYS; consent events and signatures stay."""
+    svc = services()
+    days = days or svc.settings.message_retention_days
+    cutoff = svc.clock() - timedelta(days=days)
+    deleted = delete_messages_before(svc, cutoff)
+    click.echo(f"deleted {deleted} message(s) from before {iso_utc(cutoff)}")
 
 
 @click.command("recover")
@@ -134,5 +169,5 @@ def recover() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db, export, conversation, consent_log, recover):
+    for command in (db, export, conversation, consent_log, retention, recover):
         app.cli.add_command(command)

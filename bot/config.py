@@ -69,6 +69,8 @@ class Settings:
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (a platform's router: 1)
     signups_per_hour: int = 30  # sign-up texts one field account may start in an hour
     public_requests_per_minute: int = 60  # per address, on the pages anyone may open
+    # Days conversation texts are kept (``flask retention``); consent records are kept for good.
+    message_retention_days: int = 365
 
     @property
     def production(self) -> bool:
@@ -98,6 +100,8 @@ class Settings:
 # interval or a lifetime may not.
 _MAY_BE_ZERO = {"RECOVERY_GRACE", "WORKER_NICENESS", "TRUSTED_PROXIES"}
 LOWEST_PRIORITY = 19  # the highest niceness Linux gives
+# Texts younger than this count against a campaign's messages_per_month: never deleted.
+MIN_RETENTION_DAYS = 31
 
 _SECRETS_IN_PRODUCTION = (
     "database_url",
@@ -158,6 +162,11 @@ def _check(settings: Settings, explicitly_set: set[str]) -> None:
     if settings.worker_niceness > LOWEST_PRIORITY:
         raise ConfigError(
             f"WORKER_NICENESS must be from 0 to {LOWEST_PRIORITY}, not {settings.worker_niceness}"
+        )
+    if settings.message_retention_days < MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"MESSAGE_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS}: a month's texts count "
+            "against each campaign's messages_per_month"
         )
     if settings.stop_replies_by not in ("bot", "twilio"):
         raise ConfigError(

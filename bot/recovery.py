@@ -17,13 +17,13 @@ from sqlalchemy import and_, exists, select, update
 
 from bot.broadcasts.jobs import PLAN_TIMEOUT, plan_broadcast, send_broadcast_slice
 from bot.campaigns.signing import record_signature
-from bot.inbound.pipeline import answer_later
+from bot.inbound.pipeline import REPLY_KINDS, answer_later
 from bot.inbound.replay import answer_stored_text
 from bot.integrations.pump import pump
 from bot.outbound.jobs import send_message
 from bot.services import BROADCASTS_QUEUE, Services
 from store.models import Broadcast, ConsentEvent, Message, Signature
-from store.statuses import BroadcastStatus, ConsentKind, Direction, MessageKind, MessageStatus
+from store.statuses import BroadcastStatus, ConsentKind, Direction, MessageStatus
 
 log = logging.getLogger("worker")
 MAX_ATTEMPTS = 10
@@ -50,7 +50,7 @@ def requeue_unfinished(services: Services, now: datetime | None = None) -> Reque
                 Message.direction == Direction.OUT,
                 Message.status == MessageStatus.SENDING,
                 Message.sid.is_(None),
-                Message.kind != MessageKind.REPLY,
+                Message.kind.not_in(REPLY_KINDS),
                 # Its job outlived any job's timeout: the worker died between the claim and
                 # the carrier's answer. Sending again may duplicate it; not sending may lose it.
                 Message.updated_at < now - timedelta(seconds=2 * services.settings.job_timeout),

@@ -155,7 +155,7 @@ def build_services(settings: Settings) -> Services:
         redis=redis,
         queues=queues,
         sender=make_sender(settings),
-        catalogs=CatalogSource(settings.campaigns_dir, db),
+        catalogs=CatalogSource(settings.campaigns_dir, db, settings.public_base_url),
         places=ZipCodes(),
         turns=PhoneTurns(redis, settings.conversation_ttl),
         spool=InboundSpool(redis),

@@ -7,6 +7,7 @@ returns. ``tests/conversations/test_purity.py`` holds it to that.
 
 from conversations.engine import World, step
 from conversations.model import (
+    OPT_OUT_CONFIRMATION,
     BroadcastReply,
     CampaignScript,
     Catalog,
@@ -32,9 +33,11 @@ from conversations.model import (
     SupporterFacts,
     Turn,
     VolunteerFacts,
+    WhatsAppTemplate,
 )
 
 __all__ = [
+    "OPT_OUT_CONFIRMATION",
     "BroadcastReply",
     "CampaignScript",
     "Catalog",
@@ -60,6 +63,7 @@ __all__ = [
     "SupporterFacts",
     "Turn",
     "VolunteerFacts",
+    "WhatsAppTemplate",
     "World",
     "step",
 ]

@@ -7,10 +7,11 @@ Rules, in the order they are tried on every text:
 
     a revocation (see conversations.revocation: STOP, "please remove me", "wrong number",
         Twilio's OptOutType=STOP) --> RecordOptOut, over (and EndSignup, if a volunteer's
-        sign-up awaits this phone's YES); confirmed once: an opted-out phone gets no second
-    from an opted-out phone: START / UNSTOP / YES / REANUDAR, the whole text --> RecordOptIn;
+        sign-up awaits this phone's YES); confirmed once: an opted-out phone's is only recorded
+    from an opted-out phone: START / UNSTOP / YES / REANUDAR, the whole text --> RecordOptIn
+        (but a text sent before the opt-out, handled late, never opts back in);
         HELP --> help; a campaign's keyword --> how to opt back in first; else silence
-    HELP / INFO / AYUDA --> help, then the question still waiting, if any
+    HELP / INFO / AYUDA --> help with the campaign's frequency, then the question still waiting
     ADD <phone> <name> <ZIP> from a registered volunteer --> SignUp; anyone else: volunteers only
     ESPAÑOL / ENGLISH --> switch language, ask the current question again
     a keyword (FACES, CARAS) --> start that campaign, in the keyword's language
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from conversations.model import (
+    OPT_OUT_CONFIRMATION,
     BroadcastReply,
     CampaignScript,
     Catalog,
@@ -127,21 +129,22 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
     if world.supporter.opted_out:
         return _while_opted_out(inbound, word, language, world)
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
-        helped = _answer(inbound, word, "HELP", world, _help(language, world))
-        return Turn(state, helped + _question_waiting(state, world))
+        campaign = None if state is None else world.catalog.by_slug(state.campaign)
+        helped = _answer(inbound, word, "HELP", world, _help(language, world, campaign))
+        return Turn(state, helped + _question_waiting(state, world, inbound.channel))
     command = parse_add(inbound.body)
     # "add me" from a supporter is no command; from a volunteer it earns the how-to.
     if command is not None and (world.volunteer is not None or command.phone):
         return Turn(state, _add(command, language, world))
     if word in LANGUAGE_CHOICES:
-        return _switch_language(state, LANGUAGE_CHOICES[word], world)
+        return _switch_language(state, LANGUAGE_CHOICES[word], world, inbound.channel)
     started = world.catalog.by_keyword(word)
     if started is not None:
-        return _start(*started, world)
+        return _start(*started, world, inbound.channel)
     event_campaign = _event_campaign(world)
     if event_campaign is not None and world.event is not None:
         # An event keyword is English, as FACES is: a supporter's own language still wins.
-        return _start(event_campaign, "en", world, source=world.event.slug)
+        return _start(event_campaign, "en", world, inbound.channel, source=world.event.slug)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None or not campaign.active:
         if world.pending_signup is not None:
@@ -154,7 +157,7 @@ def step(state: State | None, inbound: Inbound, world: World) -> Turn:
         # They answer in Spanish: carry on in Spanish from this answer on.
         state, learned = replace(state, language="es"), (RememberLanguage("es"),)
     if is_who_question(inbound.body):
-        turn = _who_we_are(state, campaign, world)
+        turn = _who_we_are(state, campaign, world, inbound.channel)
     else:
         turn = _HANDLERS[state.stage](state, inbound, campaign, world)
     return Turn(turn.state, learned + turn.effects)
@@ -182,11 +185,13 @@ def _opt_out(inbound: Inbound, word: str, language: str, revoked: Revocation, wo
         ended = (EndSignup(world.pending_signup.id, "stopped"),)
     recorded = RecordOptOut(language, reassigned=revoked.wrong_number)
     if world.supporter.opted_out:
-        # One confirmation per opt-out (FCC 24-24): a second STOP is heard, not answered.
-        return Turn(None, (*((recorded,) if revoked.wrong_number else ()), *ended))
+        # One confirmation per opt-out (FCC 24-24): a second STOP is heard, not answered. It is
+        # still recorded: an older text handled late must not undo it (opted_out_later).
+        return Turn(None, (recorded, *ended))
     organization = world.catalog.organization
     key = "wrong_number" if revoked.wrong_number else "opted_out"
-    reply = Reply(organization.say(language, key, organization=organization.name))
+    text = organization.say(language, key, organization=organization.name)
+    reply = Reply(text, kind=OPT_OUT_CONFIRMATION)
     return Turn(None, (recorded, *ended, *_answer(inbound, word, "STOP", world, reply)))
 
 
@@ -194,8 +199,16 @@ def _while_opted_out(inbound: Inbound, word: str, language: str, world: World) -
     # Nothing goes to a phone that said stop, but the ways back in and HELP. Only a clear
     # opt-in counts: "ok", "👍" or "sí" after a stop acknowledge it, they ask for nothing.
     organization = world.catalog.organization
-    if inbound.carrier_keyword == "START" or is_opt_in(inbound.body) or word == "yes":
-        reply = Reply(organization.say(language, "opted_in", organization=organization.name))
+    if not world.supporter.opted_out_later and (
+        inbound.carrier_keyword == "START" or is_opt_in(inbound.body) or word == "yes"
+    ):
+        opted_in = organization.say(
+            language,
+            "opted_in",
+            organization=organization.name,
+            messages_per_month=world.catalog.messages_per_month,
+        )
+        reply = Reply(opted_in)
         return Turn(None, (RecordOptIn(language), *_answer(inbound, word, "START", world, reply)))
     if inbound.carrier_keyword == "HELP" or is_help(inbound.body):
         return Turn(None, _answer(inbound, word, "HELP", world, _help(language, world)))
@@ -223,29 +236,35 @@ def _event_campaign(world: World) -> CampaignScript | None:
     return campaign if campaign is not None and campaign.active else None
 
 
-def _help(language: str, world: World) -> Reply:
+def _help(language: str, world: World, campaign: CampaignScript | None = None) -> Reply:
+    # The frequency of the campaign under way; outside one, the most any campaign promises.
     organization = world.catalog.organization
+    per_month = (
+        world.catalog.messages_per_month if campaign is None else campaign.messages_per_month
+    )
     return Reply(
         organization.say(
             language,
             "help",
             organization=organization.name,
             support_contact=organization.support_contact,
+            messages_per_month=per_month,
+            privacy_url=organization.privacy_url,
         )
     )
 
 
-def _question_waiting(state: State | None, world: World) -> tuple[Effect, ...]:
+def _question_waiting(state: State | None, world: World, channel: str) -> tuple[Effect, ...]:
     """The question this phone has yet to answer, asked again; nothing if none waits."""
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is not None and campaign is not None and campaign.active:
-        return _ask_again(state, campaign, world).effects
+        return _ask_again(state, campaign, world, channel).effects
     if state is None and world.pending_signup is not None:
         return (Reply(world.pending_signup.disclosure),)
     return ()
 
 
-def _who_we_are(state: State, campaign: CampaignScript, world: World) -> Turn:
+def _who_we_are(state: State, campaign: CampaignScript, world: World, channel: str) -> Turn:
     """Answer "who is this?": who texts and why, then the question again, no miss counted."""
     organization = world.catalog.organization
     text = organization.say(
@@ -255,21 +274,21 @@ def _who_we_are(state: State, campaign: CampaignScript, world: World) -> Turn:
         support_contact=organization.support_contact,
         keyword=campaign.keyword_in(state.language),
     )
-    turn = _ask_again(state, campaign, world)
+    turn = _ask_again(state, campaign, world, channel)
     return Turn(turn.state, (Reply(text), *turn.effects))
 
 
-def _switch_language(state: State | None, language: str, world: World) -> Turn:
+def _switch_language(state: State | None, language: str, world: World, channel: str) -> Turn:
     remember = RememberLanguage(language)
     campaign = None if state is None else world.catalog.by_slug(state.campaign)
     if state is None or campaign is None:
         turn = _menu(world.catalog, language)
         return Turn(turn.state, (remember, *turn.effects))
-    turn = _ask_again(replace(state, language=language), campaign, world)
+    turn = _ask_again(replace(state, language=language), campaign, world, channel)
     return Turn(turn.state, (remember, *turn.effects))
 
 
-def _ask_again(state: State, campaign: CampaignScript, world: World) -> Turn:
+def _ask_again(state: State, campaign: CampaignScript, world: World, channel: str) -> Turn:
     """Ask the question the conversation waits on, in its language, as first asked."""
     if state.stage is Stage.ASKING_NAME:
         return Turn(state, (Reply(campaign.say(state.language, "intro")),))
@@ -277,11 +296,15 @@ def _ask_again(state: State, campaign: CampaignScript, world: World) -> Turn:
         name = first_name(state.name or "")
         return Turn(state, (Reply(campaign.say(state.language, "ask_zip", first_name=name)),))
     returning = state.name == world.supporter.name and state.place == world.supporter.place
-    return _ask_consent(state, campaign, world, returning=returning)
+    return _ask_consent(state, campaign, world, channel, returning=returning)
 
 
 def _start(
-    campaign: CampaignScript, keyword_language: str, world: World, source: str | None = None
+    campaign: CampaignScript,
+    keyword_language: str,
+    world: World,
+    channel: str,
+    source: str | None = None,
 ) -> Turn:
     supporter = world.supporter
     # CARAS asks for Spanish; FACES means "as before", so a supporter's own language wins.
@@ -306,7 +329,7 @@ def _start(
             supporter.place,
             source=source,
         )
-        turn = _ask_consent(state, campaign, world, returning=True)
+        turn = _ask_consent(state, campaign, world, channel, returning=True)
         steps = _progress(campaign, "keyword", "name", "zip")
     else:
         state = State(Stage.ASKING_NAME, campaign.slug, language, source=source)
@@ -337,13 +360,18 @@ def _on_zip(state: State, inbound: Inbound, campaign: CampaignScript, world: Wor
         return _miss(
             state, campaign, campaign.say(state.language, "zip_unknown", zip_code=zip_code)
         )
-    turn = _ask_consent(replace(state, place=place), campaign, world, returning=False)
+    place_known = replace(state, place=place)
+    turn = _ask_consent(place_known, campaign, world, inbound.channel, returning=False)
     return Turn(turn.state, _progress(campaign, "zip") + turn.effects)
 
 
-def _ask_consent(state: State, campaign: CampaignScript, world: World, *, returning: bool) -> Turn:
+def _ask_consent(
+    state: State, campaign: CampaignScript, world: World, channel: str, *, returning: bool
+) -> Turn:
     assert state.name is not None and state.place is not None
-    disclosure = campaign.say(
+    # On WhatsApp in WhatsApp's words: "texts" and "msg rates" promise SMS.
+    disclosure = campaign.say_on(
+        channel,
         state.language,
         "consent_returning" if returning else "consent",
         organization=world.catalog.organization.name,

@@ -22,9 +22,23 @@ class Organization:
     name: str
     support_contact: str
     messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
+    # The privacy policy and terms, named in HELP and on event signs: the organization's own
+    # pages, or the bot's /privacy and /terms written from this file.
+    privacy_url: str = "/privacy"
+    terms_url: str = "/terms"
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
+
+
+@dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved WhatsApp template: its Content SID, its words with ``{{1}}``… where values
+    go, and the value each number takes (``variables[0]`` is ``{{1}}``)."""
+
+    content_sid: str
+    text: str
+    variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,14 +57,20 @@ class CampaignScript:
     active: bool
     messages_per_month: int
     messages: Mapping[str, Mapping[str, str]]  # language -> message name -> template
-    # Message kind (e.g. "confirmation") -> an approved WhatsApp template's Content SID, used
-    # when the person last wrote more than 24 hours ago and free-form text is not allowed.
-    whatsapp_templates: Mapping[str, str] = field(default_factory=dict)
+    # Message kind (e.g. "confirmation") -> its approved WhatsApp template, used when the
+    # person last wrote more than 24 hours ago and free-form text is not allowed.
+    whatsapp_templates: Mapping[str, WhatsAppTemplate] = field(default_factory=dict)
     # Words of the cause its texts do not use, so "stop the surveillance" reads as support.
     more_cause_words: tuple[str, ...] = ()
 
     def say(self, language: str, key: str, **values: object) -> str:
         return _render(self.messages, language, key, values)
+
+    def say_on(self, channel: str, language: str, key: str, **values: object) -> str:
+        """``say``, in the channel's own words where the campaign has them (``<key>_whatsapp``)."""
+        own = f"{key}_{channel}"
+        templates = self.messages.get(language) or self.messages["en"]
+        return self.say(language, own if own in templates else key, **values)
 
     @cached_property
     def cause(self) -> frozenset[str]:
@@ -92,6 +112,11 @@ class Catalog:
 
     def by_slug(self, slug: str) -> CampaignScript | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
+
+    @property
+    def messages_per_month(self) -> int:
+        """The most texts a month any campaign promises: what HELP says outside a campaign."""
+        return max((c.messages_per_month for c in self.active), default=0)
 
     def by_keyword(self, word: str) -> tuple[CampaignScript, str] | None:
         """Return the active campaign whose keyword is ``word`` (normalized), and its language."""
@@ -172,6 +197,9 @@ class SupporterFacts:
     signed: frozenset[str] = frozenset()  # campaign slugs
     language: str | None = None
     opted_out: bool = False
+    # The phone opted out after this text was sent (it is handled late): the text cannot
+    # undo that, whatever it says.
+    opted_out_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,11 +260,16 @@ class State:
         )
 
 
+# The kind of the reply that confirms an opt-out: the one text that may still go to the phone.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+
 @dataclass(frozen=True)
 class Reply:
     """Answer the supporter right away, in the webhook's TwiML."""
 
     text: str
+    kind: str = "reply"  # or OPT_OUT_CONFIRMATION, which the send rules let through once
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,8 @@ class ConsentEvent(Base):
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    # opt_in, opt_out, opt_back_in, carrier_opt_out (Twilio said 21610)
+    # opt_in, opt_out, opt_back_in, carrier_opt_out (Twilio said 21610), and signup_request:
+    # someone else entered the phone (a volunteer, a paper sheet) and the bot asked it to confirm.
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     disclosure: Mapped[str | None] = mapped_column(Text)  # the exact text shown
@@ -124,8 +125,11 @@ class ConsentEvent(Base):
     # Where an opt-in came from when not the channel: an event's slug (its keyword, or a
     # volunteer's sign-up there). The signature's source is copied from it.
     source: Mapped[str | None] = mapped_column(String(100))
+    # Who entered the phone, for a signup_request: how, and the volunteer or account, in words.
+    entered_by: Mapped[str | None] = mapped_column(String(300))
 
 
+# PostgreSQL refuses it too (a trigger, migration 0015): this catches it earlier, in any database.
 @event.listens_for(ConsentEvent, "before_update")
 @event.listens_for(ConsentEvent, "before_delete")
 def _consent_is_append_only(_mapper: object, _connection: object, target: ConsentEvent) -> None:

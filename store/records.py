@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, select
+from sqlalchemy import Insert, Table, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -17,16 +18,19 @@ from store.models import (
     SIGNATURES,
     SUPPORTERS,
     Campaign,
+    ConsentEvent,
     FunnelStep,
     Supporter,
     utcnow,
 )
+from store.statuses import ConsentKind
 
 # The webhook's statements are built once, with bound parameters: building one costs more
 # CPU in Python than PostgreSQL spends running it.
 _SUPPORTER_FACTS = (
     # The profile on every row, with one row per signed campaign (or one row, or none).
     select(
+        SUPPORTERS.c.id,
         SUPPORTERS.c.name,
         SUPPORTERS.c.zip_code,
         SUPPORTERS.c.city,
@@ -44,16 +48,20 @@ _SUPPORTER_FACTS = (
 _PROFILE = ("name", "zip_code", "city", "state", "time_zone", "language")
 
 
-def supporter_facts(session: Session, phone: str) -> SupporterFacts:
-    """What the engine may know about ``phone``: profile and signed campaigns."""
+def supporter_facts(
+    session: Session, phone: str, received_at: datetime | None = None
+) -> SupporterFacts:
+    """What the engine may know about ``phone`` when its text of ``received_at`` is handled."""
     rows = session.execute(_SUPPORTER_FACTS, {"phone": phone}).all()
     if not rows:
         return SupporterFacts()
     supporter = rows[0]
+    opted_out = supporter.opted_out_at is not None
+    opted_out_later = opted_out and _stopped_since(session, supporter.id, received_at)
     if supporter.reassigned_at is not None:
         # A new owner: what we know of the phone is the last one's.
         return SupporterFacts(
-            language=supporter.language, opted_out=supporter.opted_out_at is not None
+            language=supporter.language, opted_out=opted_out, opted_out_later=opted_out_later
         )
     signed = {row.slug for row in rows if row.slug is not None}
     place = None
@@ -64,8 +72,25 @@ def supporter_facts(session: Session, phone: str) -> SupporterFacts:
         place=place,
         signed=frozenset(signed),
         language=supporter.language,
-        opted_out=supporter.opted_out_at is not None,
+        opted_out=opted_out,
+        opted_out_later=opted_out_later,
     )
+
+
+def _stopped_since(session: Session, supporter_id: int, received_at: datetime | None) -> bool:
+    """Say whether the phone asked to stop after its text of ``received_at`` came.
+
+    A text handled late (spooled, stored behind a stuck turn) cannot undo a newer stop: not
+    the one that opted the phone out, nor a STOP repeated since, each a consent event.
+    """
+    if received_at is None:
+        return False
+    newer = select(ConsentEvent.id).where(
+        ConsentEvent.supporter_id == supporter_id,
+        ConsentEvent.kind.in_((ConsentKind.OPT_OUT, ConsentKind.CARRIER_OPT_OUT)),
+        ConsentEvent.created_at > received_at,
+    )
+    return bool(session.scalar(select(exists(newer))))
 
 
 def supporter_row(session: Session, phone: str) -> Supporter:

@@ -46,6 +46,9 @@ class MessageKind(StrEnum):
     """``messages.kind`` of an outbound text: why the bot sent it."""
 
     REPLY = "reply"
+    # The one reply that confirms an opt-out: the send rules let it through to the opted-out
+    # phone, once (conversations.model.OPT_OUT_CONFIRMATION is this word).
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
     CONFIRMATION = "confirmation"
     SIGNUP_REQUEST = "signup_request"
     BROADCAST = "broadcast"
@@ -66,6 +69,8 @@ class ConsentKind(StrEnum):
     OPT_OUT = "opt_out"
     OPT_BACK_IN = "opt_back_in"
     CARRIER_OPT_OUT = "carrier_opt_out"  # Twilio said the number opted out (error 21610)
+    # Someone else entered the phone (a volunteer, a paper sheet) and the bot asked it to confirm.
+    SIGNUP_REQUEST = "signup_request"
 
 
 class BroadcastStatus(StrEnum):

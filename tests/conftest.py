@@ -6,7 +6,9 @@ and migrated once per run; every test starts with empty tables and an empty Redi
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,6 +94,17 @@ def _empty(database_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_campaigns(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped campaign files with a real support contact, which production insists on."""
+    folder = tmp_path_factory.mktemp("live") / "campaigns"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "campaigns", folder)
+    organization = folder / "organization.yaml"
+    text_ = organization.read_text(encoding="utf-8")
+    organization.write_text(text_.replace("help@example.org", "help@crtt.example"), "utf-8")
+    return str(folder)
 
 
 @pytest.fixture
@@ -227,3 +240,16 @@ def run_jobs(svc: Services) -> Any:
         )
 
     return run
+
+
+@pytest.fixture
+def rally(runner: FlaskCliRunner) -> None:
+    """The Atlanta rally (keyword FACESATL), with Maria Lopez registered as its volunteer."""
+    for args in (
+        ["events", "create", "atlanta-rally", "--campaign", "doj-face-recognition",
+         "--keyword", "FACESATL", "--name", "the Atlanta rally"],
+        ["volunteers", "add", "(404) 555-0150", "--name", "Maria Lopez", "--event",
+         "atlanta-rally"],
+    ):  # fmt: skip
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output

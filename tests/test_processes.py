@@ -53,13 +53,14 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 class Stack:
     """Web and worker processes on this machine's PostgreSQL and Redis, texting a fake Twilio."""
 
-    def __init__(self, database_url: str, twilio: FakeTwilio) -> None:
+    def __init__(self, database_url: str, twilio: FakeTwilio, campaigns_dir: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.twilio = twilio
         self.env = {
             **os.environ,
             "BOT_ENV": "production",
+            "CAMPAIGNS_DIR": campaigns_dir,
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             "TWILIO_ACCOUNT_SID": twilio.account_sid,
@@ -143,8 +144,8 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def stack(app, database_url: str, twilio: FakeTwilio) -> Iterator[Stack]:
-    running = Stack(database_url, twilio)
+def stack(app, database_url: str, twilio: FakeTwilio, live_campaigns: str) -> Iterator[Stack]:
+    running = Stack(database_url, twilio, live_campaigns)
     try:
         running.start_web()
         yield running

@@ -17,8 +17,10 @@ from sqlalchemy import ColumnElement, Select, String, case, func, literal, selec
 from sqlalchemy.orm import Session
 
 from bot.lib.quiet_hours import SendWindow, is_open, zones_for
+from bot.outbound.frequency_cap import SKIP_REASON as FREQUENCY_CAP
+from bot.outbound.frequency_cap import Cap
 from conversations.parsing import first_name
-from store.models import Signature, Supporter
+from store.models import ConsentEvent, Signature, Supporter
 from store.statuses import Channel
 
 PLACEHOLDERS = ("first_name", "city")
@@ -115,17 +117,20 @@ def _moment(value: str | date | datetime | None) -> datetime | None:
 
 
 def channel() -> ColumnElement[str]:
-    """The channel a signer is texted on: the one they signed on, WhatsApp or else SMS."""
+    """The channel a signer is texted on: the one they consented on, WhatsApp or else SMS."""
+    # The consent's channel, not the signature's source: one who signed through an event's
+    # keyword on WhatsApp has the event as source, and agreed to hear from us on WhatsApp.
     return case(
-        (Signature.source == Channel.WHATSAPP, literal(Channel.WHATSAPP, String)),
+        (ConsentEvent.channel == Channel.WHATSAPP, literal(Channel.WHATSAPP, String)),
         else_=literal(Channel.SMS, String),
     )
 
 
-def exclusion() -> ColumnElement[str | None]:
+def exclusion(cap: Cap | None = None) -> ColumnElement[str | None]:
     """Why a signer must not get the broadcast (the send checks again), or NULL if they may."""
-    # The same reasons, worded the same, as bot.outbound.suppression.reason_to_skip gives at
-    # send time.
+    # The same reasons, worded the same, as bot.outbound.suppression.reason_to_skip and the
+    # claim's frequency cap give at send time.
+    capped = () if cap is None else ((cap.reached(), literal(FREQUENCY_CAP)),)
     return case(
         (Supporter.opted_out_at.is_not(None), literal("opted_out")),
         (
@@ -134,6 +139,7 @@ def exclusion() -> ColumnElement[str | None]:
         ),
         # A signature with no disclosure stored has no consent we could show: no texts.
         (func.coalesce(Signature.consent_text, "") == "", literal("no_consent")),
+        *capped,
         else_=literal(None),
     )
 
@@ -144,6 +150,7 @@ def signers(campaign_id: int, audience: Audience) -> Select[Any]:
         select()
         .select_from(Signature)
         .join(Supporter, Supporter.id == Signature.supporter_id)
+        .join(ConsentEvent, ConsentEvent.id == Signature.consent_event_id)
         .where(Signature.campaign_id == campaign_id)
     )
     if audience.state:
@@ -176,9 +183,9 @@ class Count:
         return {reason: n for reason, n in self.reasons.items() if reason is not None}
 
 
-def count(session: Session, campaign_id: int, audience: Audience) -> Count:
+def count(session: Session, campaign_id: int, audience: Audience, cap: Cap | None = None) -> Count:
     """Count the signers the filters keep, grouped by why they are left out, in one query."""
-    reason = exclusion().label("reason")
+    reason = exclusion(cap).label("reason")
     rows = session.execute(
         signers(campaign_id, audience)
         .add_columns(

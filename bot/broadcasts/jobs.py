@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from bot.broadcasts.audience import Audience, channel, exclusion, signers
 from bot.integrations import outbox, payloads
 from bot.lib.segments import measure
+from bot.outbound.frequency_cap import campaign_cap
 from bot.outbound.jobs import Ready, claim, store_outcomes, transmit
 from bot.outbound.pacing import MAX_WAIT, RateLimit
 from bot.outbound.senders import SEND_TIMEOUT_SECONDS, SendFailed, Sent
@@ -100,7 +101,7 @@ def plan_broadcast(broadcast_id: int) -> None:
         )
         if broadcast is None:
             return
-        reason = exclusion()
+        reason = exclusion(campaign_cap(session, svc.catalog, broadcast.campaign_id, now))
         rows = signers(broadcast.campaign_id, Audience.from_json(broadcast.audience)).add_columns(
             literal(Direction.OUT, String),
             Supporter.phone,

@@ -31,6 +31,7 @@ from bot.broadcasts.jobs import PLAN_TIMEOUT, plan_broadcast, send_broadcast_sli
 from bot.lib.phones import e164
 from bot.lib.quiet_hours import parse_window
 from bot.lib.segments import Segments, measure
+from bot.outbound.frequency_cap import campaign_cap
 from bot.outbound.jobs import send_message
 from bot.outbound.senders import SendFailed
 from bot.services import BROADCASTS_QUEUE, Services
@@ -146,7 +147,8 @@ def preview(svc: Services, campaign: str, audience: Audience, body: str) -> Prev
     _check_body(body)
     with svc.db() as session:
         campaign_id = _campaign_id(svc, session, campaign)
-        found = count(session, campaign_id, audience)
+        cap = campaign_cap(session, svc.catalog, campaign_id, svc.clock())
+        found = count(session, campaign_id, audience, cap)
         window = parse_window(svc.settings.send_window)
         quiet = in_quiet_hours(session, campaign_id, audience, svc.clock(), window)
     longest = sample(body, found.longest_first_name, found.longest_city)

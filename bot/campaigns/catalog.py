@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 class CatalogSource:
     """Build the current catalog; ``save`` stores a campaign edited in the dashboard."""
 
-    def __init__(self, directory: str, db: sessionmaker[Session]) -> None:
+    def __init__(
+        self, directory: str, db: sessionmaker[Session], public_base_url: str = ""
+    ) -> None:
         self.directory = directory
         self.db = db
+        self.public_base_url = public_base_url  # where the bot serves /privacy and /terms
         self._catalog: Catalog | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
@@ -52,30 +55,33 @@ class CatalogSource:
         except (SQLAlchemyError, CampaignFileError) as error:
             if self._catalog is None:
                 # At start there is nothing better: the files alone, or a clear failure.
-                return load_catalog(self.directory)
+                return self._files()
             # A file broken by a deploy mid-way, or the database away: every text must still
             # be answered, so keep the last good catalog and say why, loudly.
             log.error("keeping the last good campaigns: %s", error)
             return self._catalog
 
+    def _files(self, saved: list[dict[str, Any]] | None = None) -> Catalog:
+        return load_catalog(self.directory, saved or (), self.public_base_url)
+
     def _load(self, saved: list[dict[str, Any]]) -> Catalog:
         try:
-            catalog = load_catalog(self.directory, saved)
+            catalog = self._files(saved)
             left_out: dict[str, str] = {}
         except CampaignFileError:
-            load_catalog(self.directory)  # a broken file raises: the caller keeps the last good
+            self._files()  # a broken file raises: the caller keeps the last good
             # A saved campaign that no longer loads (a release added a message it lacks, a new
             # file took its keyword) must not take every other edit down with it: leave it out.
             kept: list[dict[str, Any]] = []
             left_out = {}
             for data in saved:
                 try:
-                    load_catalog(self.directory, [*kept, data])
+                    self._files([*kept, data])
                     kept.append(data)
                 except CampaignFileError as error:
                     slug = str(data.get("slug"))
                     left_out[slug] = str(error).removeprefix(f"saved campaign {slug!r}: ")
-            catalog = load_catalog(self.directory, kept)
+            catalog = self._files(kept)
         if left_out != self.left_out:
             for slug, reason in left_out.items():
                 log.error("leaving out saved campaign %r until it is edited: %s", slug, reason)
@@ -101,7 +107,7 @@ class CatalogSource:
         others = [
             d for d in self._saved(without=campaign.slug) if d.get("slug") not in self.left_out
         ]
-        load_catalog(self.directory, [*others, data])
+        self._files([*others, data])
         return campaign
 
     def save(self, data: dict[str, Any]) -> CampaignScript:

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from bot.campaigns.files import CampaignFileError, dump_yaml, load_catalog, read_yaml
+from bot.campaigns.files import (
+    ORGANIZATION_FILE,
+    CampaignFileError,
+    dump_yaml,
+    load_catalog,
+    organization_warnings,
+    read_yaml,
+)
 from bot.campaigns.words import label, sized
 from bot.services import services
 
@@ -26,13 +33,18 @@ def campaigns_check(directory: str | None) -> None:
     organization = catalog.organization.name
     for campaign in catalog.campaigns:
         state = "active" if campaign.active else "closed"
-        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}")
+        templates = ", ".join(sorted(campaign.whatsapp_templates))
+        kinds = f", WhatsApp templates for {templates}" if templates else ""
+        click.echo(f"{campaign.slug}: keyword {campaign.keyword}, {state}{kinds}")
         # How each text goes out with typical names in it: a second segment doubles its cost.
         for language, texts in campaign.messages.items():
             for key, template in texts.items():
                 size = sized(template, organization)
                 segments = f"{size.count} segment{'' if size.count == 1 else 's'}"
                 click.echo(f"  {language} {label(key)}: {size.encoding}, {segments}")
+    # Fine for trying the bot out; production refuses to start until it is mended.
+    for problem in organization_warnings(catalog.organization):
+        click.echo(f"warning: {ORGANIZATION_FILE}: {problem}", err=True)
 
 
 @campaigns.command("import")

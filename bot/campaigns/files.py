@@ -10,9 +10,11 @@ from typing import Any
 
 import yaml
 
-from conversations import CampaignScript, Catalog, Organization
+from bot.outbound.whatsapp import TemplateError, read_template, template_data
+from conversations import CampaignScript, Catalog, Organization, WhatsAppTemplate
 
 ORGANIZATION_FILE = "organization.yaml"
+PLACEHOLDER_CONTACT = "help@example.org"  # as shipped in organization.yaml
 
 # The placeholders each message may use: the bot fills exactly these.
 CAMPAIGN_MESSAGES: dict[str, set[str]] = {
@@ -51,13 +53,19 @@ CAMPAIGN_MESSAGES: dict[str, set[str]] = {
         "messages_per_month",
     },
 }
+# A campaign's own words on WhatsApp, where its SMS words would mislead ("msgs", "Msg & data
+# rates"); optional: without them WhatsApp gets the SMS words.
+WHATSAPP_MESSAGES: dict[str, set[str]] = {
+    "consent_whatsapp": CAMPAIGN_MESSAGES["consent"],
+    "consent_returning_whatsapp": CAMPAIGN_MESSAGES["consent_returning"],
+}
 ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "menu": {"organization", "lines"},
     "menu_line": {"keyword", "call"},
     "menu_empty": {"organization"},
-    "help": {"organization", "support_contact"},
+    "help": {"organization", "support_contact", "messages_per_month", "privacy_url"},
     "opted_out": {"organization"},
-    "opted_in": {"organization"},
+    "opted_in": {"organization", "messages_per_month"},
     "wrong_number": {"organization"},
     "who_we_are": {"organization", "support_contact", "keyword"},
     "who_we_are_signup": {"organization", "support_contact"},
@@ -91,14 +99,17 @@ _StringsLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_catalog(directory: str | Path, edited: Iterable[Mapping[str, Any]] = ()) -> Catalog:
+def load_catalog(
+    directory: str | Path, edited: Iterable[Mapping[str, Any]] = (), public_base_url: str = ""
+) -> Catalog:
     """Read the organization file and every campaign file in ``directory``.
 
     ``edited`` holds campaigns as organizers saved them in the dashboard: each replaces the
-    file of the same slug, or adds a campaign that has no file.
+    file of the same slug, or adds a campaign that has no file. The bot's own privacy and
+    terms pages are at ``public_base_url``.
     """
     folder = Path(directory)
-    organization = _organization(folder / ORGANIZATION_FILE)
+    organization = _organization(folder / ORGANIZATION_FILE, public_base_url)
     by_slug = {
         path.stem: _campaign(path)
         for path in sorted(folder.glob("*.yaml"))
@@ -143,7 +154,9 @@ def campaign_data(campaign: CampaignScript) -> dict[str, Any]:
         "messages": {language: dict(m) for language, m in campaign.messages.items()},
     }
     if campaign.whatsapp_templates:
-        data["whatsapp_templates"] = dict(campaign.whatsapp_templates)
+        data["whatsapp_templates"] = {
+            kind: template_data(template) for kind, template in campaign.whatsapp_templates.items()
+        }
     if campaign.more_cause_words:
         data["cause_words"] = list(campaign.more_cause_words)
     return data
@@ -179,14 +192,40 @@ def read_yaml(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def _organization(path: Path) -> Organization:
+def load_organization(directory: str | Path, public_base_url: str = "") -> Organization:
+    """Read the organization file alone."""
+    return _organization(Path(directory) / ORGANIZATION_FILE, public_base_url)
+
+
+def _organization(path: Path, public_base_url: str) -> Organization:
     data = read_yaml(path)
     messages = _messages(path, data, ORGANIZATION_MESSAGES)
     return Organization(
         name=_text(path, data, "name"),
         support_contact=_text(path, data, "support_contact"),
         messages=messages,
+        privacy_url=_url(path, data, "privacy_url") or f"{public_base_url}/privacy",
+        terms_url=_url(path, data, "terms_url") or f"{public_base_url}/terms",
     )
+
+
+def _url(path: Path, data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"https?://\S+", value.strip()):
+        raise CampaignFileError(f"{path}: {key} must be a web address (https://…), or left out")
+    return value.strip()
+
+
+def organization_warnings(organization: Organization) -> list[str]:
+    """What in the organization file is still as shipped, and must be edited before going live."""
+    if organization.support_contact.strip().casefold() == PLACEHOLDER_CONTACT:
+        return [
+            f"support_contact is still the example {PLACEHOLDER_CONTACT}: HELP, the privacy "
+            "policy and the terms would send people there"
+        ]
+    return []
 
 
 def _campaign(path: Path) -> CampaignScript:
@@ -222,7 +261,7 @@ def campaign_from_data(data: Mapping[str, Any], where: str) -> CampaignScript:
         keywords=keywords,
         active=active in ("true", True),
         messages_per_month=per_month,
-        messages=_messages(path, data, CAMPAIGN_MESSAGES),
+        messages=_messages(path, data, CAMPAIGN_MESSAGES, WHATSAPP_MESSAGES),
         whatsapp_templates=_whatsapp_templates(path, data),
         more_cause_words=_cause_words(path, data),
     )
@@ -235,13 +274,14 @@ def _cause_words(path: str | Path, data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:
+def _whatsapp_templates(path: str | Path, data: Mapping[str, Any]) -> dict[str, WhatsAppTemplate]:
     templates = data.get("whatsapp_templates") or {}
-    if not isinstance(templates, dict) or not all(
-        isinstance(sid, str) and sid.startswith("HX") for sid in templates.values()
-    ):
-        raise CampaignFileError(f"{path}: whatsapp_templates maps a message kind to an HX… SID")
-    return {str(kind): sid for kind, sid in templates.items()}
+    if not isinstance(templates, dict):
+        raise CampaignFileError(f"{path}: whatsapp_templates maps a kind of message to a template")
+    try:
+        return {str(kind): read_template(str(kind), entry) for kind, entry in templates.items()}
+    except TemplateError as error:
+        raise CampaignFileError(f"{path}: whatsapp_templates.{error}") from None
 
 
 def _keywords(path: str | Path, data: Mapping[str, Any]) -> dict[str, str]:
@@ -264,8 +304,12 @@ def _text(path: str | Path, data: Mapping[str, Any], key: str) -> str:
 
 
 def _messages(
-    path: str | Path, data: Mapping[str, Any], expected: Mapping[str, set[str]]
+    path: str | Path,
+    data: Mapping[str, Any],
+    expected: Mapping[str, set[str]],
+    optional: Mapping[str, set[str]] | None = None,
 ) -> dict[str, dict[str, str]]:
+    known = {**expected, **(optional or {})}
     catalog = data.get("messages")
     if not isinstance(catalog, dict) or "en" not in catalog:
         raise CampaignFileError(f"{path}: messages must have an 'en' section")
@@ -277,14 +321,14 @@ def _messages(
         if missing:
             raise CampaignFileError(f"{path}: messages.{language} lacks {', '.join(missing)}")
         for key, template in templates.items():
-            if key not in expected:
+            if key not in known:
                 raise CampaignFileError(f"{path}: messages.{language}.{key} is not a known message")
             used = _placeholders(path, f"{language}.{key}", template)
-            unknown = used - expected[key]
+            unknown = used - known[key]
             if unknown:
                 raise CampaignFileError(
                     f"{path}: messages.{language}.{key} uses unknown "
-                    f"{{{', '.join(sorted(unknown))}}}; it may use {sorted(expected[key])}"
+                    f"{{{', '.join(sorted(unknown))}}}; it may use {sorted(known[key])}"
                 )
         result[str(language)] = {k: " ".join(str(v).split()) for k, v in templates.items()}
     return result

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -213,7 +214,9 @@ def paper(slug: str) -> ResponseReturnValue:
         try:
             if not data:
                 raise PaperError("no file was chosen")
-            report = import_signups(svc, data, slug, volunteer, store=confirmed)
+            report = import_signups(
+                svc, data, slug, volunteer, int(current_user.id), store=confirmed
+            )
             text = data if isinstance(data, str) else data.decode("utf-8-sig")
         except PaperError as error:
             flash(f"Nothing imported: {error}.", "error")
@@ -259,10 +262,13 @@ def _sign(slug: str) -> signs.Sign:
         )
         sign = (event.keyword, event.name, event.place, event.held_on)
     campaign = svc.catalog.by_slug(campaign_slug or "")
+    organization = svc.catalog.organization
     return signs.Sign(
         *sign,
         number=signs.sign_number(svc.settings.twilio_phone_number),
-        organization=svc.catalog.organization.name,
+        organization=organization.name,
         messages_per_month=campaign.messages_per_month if campaign else 0,
         ask=campaign.title if campaign else "",
+        privacy_url=organization.privacy_url,
+        terms_url=organization.terms_url,
     )

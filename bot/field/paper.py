@@ -106,10 +106,12 @@ def import_signups(
     data: bytes | str,
     event: str,
     volunteer: str | None = None,
+    account: int | None = None,
     *,
     store: bool = True,
 ) -> Report:
-    """Import a sheet's rows as sign-ups at ``event`` (entered by ``volunteer``'s phone).
+    """Import a sheet's rows as sign-ups at ``event`` (collected by ``volunteer``'s phone,
+    uploaded by the dashboard ``account``).
 
     With ``store=False``, say what importing would do to each row, storing and texting nothing:
     the same checks run in a transaction that is rolled back.
@@ -162,6 +164,7 @@ def import_signups(
                     now=services.clock(),
                     # Typed up hours later: the request waits for the person's waking hours.
                     prompted=False,
+                    entered_by=account,
                 )
                 result = added.outcome
                 if added.message is not None:

@@ -29,6 +29,8 @@ class Sign:
     organization: str
     messages_per_month: int
     ask: str  # what signing asks for: the campaign's title, in large type above the keyword
+    privacy_url: str
+    terms_url: str
 
     @property
     def display_number(self) -> str | None:
@@ -44,7 +46,8 @@ class Sign:
     def fine_print(self) -> str:
         return (
             f"{self.organization}: up to {self.messages_per_month} msgs/month. "
-            "Msg & data rates may apply. Reply STOP to stop, HELP for help."
+            "Msg & data rates may apply. Reply STOP to stop, HELP for help. "
+            f"Privacy: {self.privacy_url} · Terms: {self.terms_url}"
         )
 
 

@@ -33,9 +33,19 @@ from store.models import (
     Signature,
     Signup,
     Supporter,
+    User,
     Volunteer,
 )
-from store.statuses import Channel, Direction, EnteredVia, MessageKind, MessageStatus, SignupStatus
+from store.records import supporter_row
+from store.statuses import (
+    Channel,
+    ConsentKind,
+    Direction,
+    EnteredVia,
+    MessageKind,
+    MessageStatus,
+    SignupStatus,
+)
 
 # A YES long after the request more likely answers something else; ask again instead.
 SIGNUP_VALID = timedelta(days=30)
@@ -115,12 +125,13 @@ def add_signup(
     entered_via: str,
     now: datetime,
     prompted: bool,
+    entered_by: int | None = None,
 ) -> Added:
     """Store a sign-up and its confirmation request (pending), unless there is no need.
 
     ``prompted``: the person asked for it just now, in person (a form or an ADD at the
     event), so the request is an answer and quiet hours do not hold it; a paper sheet
-    typed in later is not.
+    typed in later is not. ``entered_by``: the dashboard account that typed it in, if any.
     """
     campaign_slug = session.scalar(select(Campaign.slug).where(Campaign.id == event.campaign_id))
     campaign = catalog.by_slug(campaign_slug or "")
@@ -189,6 +200,8 @@ def add_signup(
         language=language,
         event_id=event.id,
         volunteer_id=None if volunteer is None else volunteer.id,
+        # The leaderboard credits a form's entries to its account; a sheet's, to its volunteer.
+        entered_by=entered_by if entered_via == EnteredVia.FORM else None,
         entered_via=entered_via,
         status=SignupStatus.AWAITING_YES,
         disclosure=disclosure,
@@ -196,8 +209,45 @@ def add_signup(
         created_at=now,
     )
     session.add(signup)
+    if supporter is None:
+        supporter = supporter_row(session, entry.phone)
+        supporter.language = language
     session.flush()
+    # Why the bot texted a phone that never texted it: the consent log's record of the request,
+    # kept when the message itself is deleted (``flask retention``).
+    session.add(
+        ConsentEvent(
+            supporter_id=supporter.id,
+            phone=entry.phone,
+            campaign_id=event.campaign_id,
+            kind=ConsentKind.SIGNUP_REQUEST,
+            channel=message.channel,
+            disclosure=disclosure,
+            source=event.slug,
+            entered_by=_entered_by(session, entered_via, volunteer, entered_by),
+            created_at=now,
+        )
+    )
     return Added(Outcome.ADDED, signup, message)
+
+
+ENTERED_VIA: dict[str, str] = {
+    EnteredVia.FORM: "sign-up form",
+    EnteredVia.SMS: "text (ADD)",
+    EnteredVia.PAPER: "paper sheet",
+}
+
+
+def _entered_by(
+    session: Session, entered_via: str, volunteer: Volunteer | None, account_id: int | None
+) -> str:
+    """Who entered a person, in words: the way, then the volunteer and the field account."""
+    who = [ENTERED_VIA.get(entered_via, entered_via)]
+    if volunteer is not None:
+        who.append(f"volunteer {volunteer.name} ({volunteer.phone})")
+    if account_id is not None:
+        who.append(f"account {session.scalar(select(User.email).where(User.id == account_id))}")
+    return ", ".join(who)
 
 
 def sign_up_in_person(
@@ -227,9 +277,8 @@ def sign_up_in_person(
             entered_via=EnteredVia.FORM,
             now=services.clock(),
             prompted=True,
+            entered_by=entered_by,
         )
-        if added.signup is not None:
-            added.signup.entered_by = entered_by
     if added.message is not None:
         services.enqueue(send_message, added.message.id)
     return added

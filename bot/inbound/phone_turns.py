@@ -10,7 +10,9 @@ at most ``TEXTS_PER_WINDOW`` texts per phone per window, well below that; texts 
 stored, not answered. The lock holds a random token, so only the turn that took it releases it,
 and it expires, so a process that died holding it blocks the phone for ``LOCK_SECONDS`` at most.
 A text that waited that out is stored to answer later, and the phone marked: the next turn
-answers the stored texts first, so the phone's texts still take effect in order.
+answers the stored texts first, so the phone's texts still take effect in order. The turn also
+reads whether the phone has texts in the spool (``bot.inbound.spool``), which a newer text must
+not pass.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from bot.inbound.spool import spooled_key
 from conversations import State
 
 WINDOW_SECONDS = 30
@@ -34,9 +37,10 @@ WAIT_SECONDS = 10
 RETRY_SECONDS = 0.1
 DEFERRED_SECONDS = 24 * 3600  # the mark outlives any sweep that answers the stored texts
 
-# KEYS: budget, lock, conversation, deferred mark. ARGV: token, lock ms, budget (0: not
-# counted), window seconds, 1 if the text goes through whatever its count (a stop request).
-# Returns {0} over budget, {1} lock busy, {2, conversation or '', 1 if marked} the turn is ours.
+# KEYS: budget, lock, conversation, deferred mark, spooled mark. ARGV: token, lock ms, budget
+# (0: not counted), window seconds, 1 if the text goes through whatever its count (a stop
+# request). Returns {0} over budget, {1} lock busy, or the turn is ours:
+# {2, conversation or '', 1 if deferred, 1 if spooled}.
 _BEGIN = """
 local budget = tonumber(ARGV[3])
 if budget > 0 then
@@ -46,7 +50,7 @@ if budget > 0 then
 end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
 local conversation = redis.call('GET', KEYS[3]) or ''
-return {2, conversation, redis.call('EXISTS', KEYS[4])}
+return {2, conversation, redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5])}
 """
 
 # KEYS: lock, conversation. ARGV: token, 1 to save the conversation, its JSON ('' for none),
@@ -82,6 +86,7 @@ class PhoneTurn:
     state: State | None
     moved: bool = False
     deferred: bool = False  # texts stored while the phone's turn was stuck wait to be answered
+    spooled: bool = False  # texts spooled while the database was away wait to be answered
 
     def advance(self, state: State | None) -> None:
         """Note the conversation a committed text left, to be saved when the turn ends."""
@@ -110,6 +115,7 @@ class PhoneTurns:
             _lock_key(phone),
             _conversation_key(phone),
             _deferred_key(phone),
+            spooled_key(phone),
         ]
         budget = 0 if counted_at is None else TEXTS_PER_WINDOW
         deadline = time.monotonic() + WAIT_SECONDS
@@ -119,7 +125,13 @@ class PhoneTurns:
             if found[0] == _OVER_BUDGET:
                 raise OverBudget(phone)
             if found[0] != _BUSY:
-                return PhoneTurn(phone, token, _decode(found[1]), deferred=bool(found[2]))
+                return PhoneTurn(
+                    phone,
+                    token,
+                    _decode(found[1]),
+                    deferred=bool(found[2]),
+                    spooled=bool(found[3]),
+                )
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"another text from {phone} is still being handled")
             budget = 0  # counted once: waiting for the lock is not another text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, update
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 # One INSERT for a turn's replies, built once, with the ids returned in order: the ORM's unit
 # of work and building the statement anew cost more than PostgreSQL's part.
 INSERT_REPLIES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+# The kinds of a turn's replies: TwiML carries them when the text is answered at once.
+REPLY_KINDS = (MessageKind.REPLY, MessageKind.OPT_OUT_CONFIRMATION)
 
 
 def receive(services: Services, text: InboundText) -> list[OutboundReply]:
@@ -70,6 +73,11 @@ def receive(services: Services, text: InboundText) -> list[OutboundReply]:
     """
     try:
         with services.phone_turn(text.phone, counted=text.body) as held:
+            if held.spooled:
+                # Its earlier texts wait in the spool (the database was away): this one joins
+                # them, so the phone's texts take effect in the order they came.
+                services.spool.push(text)
+                return []
             if held.deferred:
                 # Texts stored while the phone's turn was stuck came first: answered first.
                 _answer_unprocessed(services, held)
@@ -120,7 +128,7 @@ def _replies_not_taken(services: Services, text: InboundText) -> list[OutboundRe
             .where(
                 MESSAGES.c.phone == text.phone,
                 MESSAGES.c.direction == Direction.OUT,
-                MESSAGES.c.kind == MessageKind.REPLY,
+                MESSAGES.c.kind.in_(REPLY_KINDS),
                 MESSAGES.c.status == MessageStatus.SENDING,
                 MESSAGES.c.sid.is_(None),
                 MESSAGES.c.in_reply_at == handled_at,
@@ -133,6 +141,9 @@ def _replies_not_taken(services: Services, text: InboundText) -> list[OutboundRe
 def answer_later(services: Services, text: InboundText) -> None:
     """Handle a text that could not be answered when it came, replying by the REST API."""
     with services.phone_turn(text.phone) as held:
+        if held.deferred:
+            # Texts stored behind a stuck turn before this one came: answered first.
+            _answer_unprocessed(services, held, received_by=text.received_at)
         applied = _converse(services, held, text, reply_now=False)
     if applied is not None:
         _enqueue_jobs(services, applied)
@@ -146,8 +157,14 @@ def answer_stored(services: Services, message_id: int) -> None:
         _answer_unprocessed(services, held, up_to=message_id)
 
 
-def _answer_unprocessed(services: Services, held: PhoneTurn, up_to: int | None = None) -> None:
-    """Answer the phone's unprocessed texts (up to ``up_to``), oldest first, by the REST API."""
+def _answer_unprocessed(
+    services: Services,
+    held: PhoneTurn,
+    up_to: int | None = None,
+    received_by: datetime | None = None,
+) -> None:
+    """Answer the phone's unprocessed texts (up to ``up_to``, or those received by
+    ``received_by``), oldest first, by the REST API."""
     while True:
         with services.db.begin() as session:
             waiting = select(func.min(Message.id)).where(
@@ -155,6 +172,8 @@ def _answer_unprocessed(services: Services, held: PhoneTurn, up_to: int | None =
             )
             if up_to is not None:
                 waiting = waiting.where(Message.id <= up_to)
+            if received_by is not None:
+                waiting = waiting.where(Message.created_at <= received_by)
             # Claimed row by row: a text another run took is not handled twice.
             message = session.scalar(
                 update(Message)
@@ -224,7 +243,7 @@ def _step(
     )
     world = World(
         catalog,
-        supporter_facts(session, text.phone),
+        supporter_facts(session, text.phone, text.received_at),
         services.places,
         carrier_answers_keywords=services.settings.stop_replies_by == "twilio",
         phones=PHONES,
@@ -302,10 +321,10 @@ def _apply(
     applied: Applied,
     answered: tuple[int, str] | None,
 ) -> Applied:
-    replies: list[str] = []
+    replies: list[Reply] = []
     for effect in turn.effects:
         if isinstance(effect, Reply):
-            replies.append(effect.text)
+            replies.append(effect)
         elif isinstance(effect, RecordSignature):
             consent = _consent(session, services, text, effect)
             applied.consents.append(consent)
@@ -313,7 +332,7 @@ def _apply(
                 confirm_signup(session, effect.signup, consent)
         elif isinstance(effect, SignUp):
             added, answer = sign_up_by_text(session, services.catalog, effect, text.received_at)
-            replies.append(answer)
+            replies.append(Reply(answer))
             if added.message is not None:
                 applied.sends.append(added.message)
         elif isinstance(effect, EndSignup):
@@ -355,7 +374,13 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
     supporter = supporter_row(session, text.phone)
     now = text.received_at
     stopping = isinstance(effect, RecordOptOut)
-    supporter.opted_out_at = now if stopping else None
+    # A stop from a phone opted out already is recorded, but the opt-out keeps its start: the
+    # confirmation that went with it is the one (bot.outbound.suppression.confirms_opt_out).
+    changed = (supporter.opted_out_at is None) == stopping
+    if not stopping:
+        supporter.opted_out_at = None
+    elif changed:
+        supporter.opted_out_at = now
     supporter.language = effect.language
     if isinstance(effect, RecordOptOut) and effect.reassigned:
         supporter.reassigned_at = now
@@ -371,31 +396,32 @@ def _opt(session: Session, text: InboundText, effect: RecordOptOut | RecordOptIn
             created_at=now,
         )
     )
-    kind = outbox.SUPPORTER_OPTED_OUT if stopping else outbox.SUPPORTER_OPTED_IN
-    outbox.record(session, kind, payloads.opt(text.phone, now, text.channel, "keyword"), now)
+    if changed:  # other tools hear of a change, not of each repeated STOP
+        kind = outbox.SUPPORTER_OPTED_OUT if stopping else outbox.SUPPORTER_OPTED_IN
+        outbox.record(session, kind, payloads.opt(text.phone, now, text.channel, "keyword"), now)
 
 
 def _store_replies(
-    session: Session, text: InboundText, bodies: list[str], *, now: bool
+    session: Session, text: InboundText, replies: list[Reply], *, now: bool
 ) -> list[OutboundReply]:
     # Twilio carries a TwiML reply: stored as sending until its status callback names its SID.
     # A late one goes by the REST API, pending like any other send.
-    if not bodies:
+    if not replies:
         return []
     rows = [
         {
             "direction": Direction.OUT,
             "phone": text.phone,
             "channel": text.channel,
-            "body": body,
+            "body": reply.text,
             "status": MessageStatus.SENDING if now else MessageStatus.PENDING,
-            "kind": MessageKind.REPLY,
+            "kind": MessageKind(reply.kind),
             "in_reply_at": text.received_at,
         }
-        for body in bodies
+        for reply in replies
     ]
     ids = session.execute(INSERT_REPLIES, rows).scalars().all()
-    return [OutboundReply(id, body) for id, body in zip(ids, bodies, strict=True)]
+    return [OutboundReply(id, reply.text) for id, reply in zip(ids, replies, strict=True)]
 
 
 def _consent(

@@ -100,19 +100,28 @@ def window_opens(text: str) -> str:
 
 
 def zones_for(time_zone: str | None, phone: str) -> tuple[str, ...]:
-    """Return the recipient's IANA time zones, the most likely first."""
+    """Return the recipient's IANA time zones, the most likely (the ZIP's) first.
+
+    The ZIP's zone and the area code's may differ (a Seattle number on an Atlanta ZIP): the
+    person may be in either, so both are returned and a text waits for both windows.
+    """
+    by_number = _area_code_zones(phone)
     if time_zone and _is_zone(time_zone):
-        return (time_zone,)
+        return (time_zone, *(zone for zone in by_number if zone != time_zone))
+    return by_number or CONTINENTAL_US_ZONES
+
+
+def _area_code_zones(phone: str) -> tuple[str, ...]:
+    """The zones the number's area code lies in; none when it says nothing."""
     try:
         number = phonenumbers.parse(phone.removeprefix("whatsapp:"), None)
     except phonenumbers.NumberParseException:
-        return CONTINENTAL_US_ZONES
+        return ()
     # A toll-free or other non-geographic North American number maps to every NANP zone from
-    # Guam to Newfoundland, whose windows never overlap; the continental fallback is kinder.
+    # Guam to Newfoundland, whose windows never overlap; it tells nothing about the person.
     if number.country_code == 1 and not phonenumbers.is_number_geographical(number):
-        return CONTINENTAL_US_ZONES
-    zones = tuple(zone for zone in time_zones_for_number(number) if _is_zone(zone))
-    return zones or CONTINENTAL_US_ZONES
+        return ()
+    return tuple(zone for zone in time_zones_for_number(number) if _is_zone(zone))
 
 
 def _is_zone(name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,18 +14,23 @@ from sqlalchemy.orm import Session
 from bot.broadcasts.audience import personalize
 from bot.database import once_more_if_dropped
 from bot.lib.quiet_hours import next_send_time, parse_window, zones_for
+from bot.outbound.frequency_cap import COUNTED_KIND, went_this_month
+from bot.outbound.frequency_cap import SKIP_REASON as FREQUENCY_CAP
 from bot.outbound.senders import Outgoing, Sender, SendFailed, Sent
 from bot.outbound.suppression import note_carrier_error, reason_to_skip
+from bot.outbound.whatsapp import TemplateError, content_variables, first_link
 from bot.services import Services, services
 from conversations import CampaignScript
+from conversations.parsing import first_name
 from store.models import (
     Broadcast,
     Campaign,
     Message,
+    Signature,
     Supporter,
     utcnow,
 )
-from store.statuses import Channel, Direction, MessageStatus, advance
+from store.statuses import Channel, Direction, MessageKind, MessageStatus, advance
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +88,29 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
     }
     broadcast_ids = {m.broadcast_id for m in messages if m.broadcast_id is not None}
     templates: dict[int, str] = {}
+    per_month: dict[int, int] = {}  # campaign id -> its messages_per_month
+    went: Counter[tuple[str, int]] = Counter()
     if broadcast_ids:
-        query = select(Broadcast.id, Broadcast.body).where(Broadcast.id.in_(broadcast_ids))
-        templates = {row.id: row.body for row in session.execute(query)}
+        query = (
+            select(Broadcast.id, Broadcast.body, Campaign.id.label("campaign_id"), Campaign.slug)
+            .join(Campaign, Campaign.id == Broadcast.campaign_id)
+            .where(Broadcast.id.in_(broadcast_ids))
+        )
+        for row in session.execute(query):
+            templates[row.id] = row.body
+            campaign = services().catalog.by_slug(row.slug)
+            if campaign is not None:
+                per_month[row.campaign_id] = campaign.messages_per_month
+        counted = [m for m in messages if m.kind == COUNTED_KIND]
+        went = went_this_month(session, counted, now, [m.id for m in messages])
     callback = f"{services().settings.public_base_url}/sms/status?message_id="
     ready = []
     for message in sorted(messages, key=lambda m: m.id):
         supporter = supporters.get(message.phone)
-        decision = _may_send(session, message, now, supporter)
+        text = templates.get(message.broadcast_id or 0, message.body)
+        decision = _may_send(session, message, now, supporter, text)
+        if isinstance(decision, Go) and message.kind == COUNTED_KIND:
+            decision = _within_cap(message, went, per_month, decision)
         if isinstance(decision, Hold):
             message.status, message.send_after = MessageStatus.HELD, decision.until
             continue
@@ -110,6 +131,7 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[R
             channel=message.channel,
             status_callback=f"{callback}{message.id}",
             content_sid=decision.content_sid,
+            content_variables=decision.content_variables,
         )
         ready.append(Ready(message.id, outgoing))
     return ready
@@ -189,7 +211,9 @@ def record(
 
 @dataclass(frozen=True)
 class Go:
-    content_sid: str | None = None  # set when only a WhatsApp template may go
+    # Set when only a WhatsApp template may go: its Content SID and values.
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -203,15 +227,19 @@ class Skip:
 
 
 def _may_send(
-    session: Session, message: Message, now: datetime, supporter: Supporter | None
+    session: Session, message: Message, now: datetime, supporter: Supporter | None, text: str
 ) -> Go | Hold | Skip:
-    """Apply, at the moment of sending, every rule about who may be texted and when."""
+    """Apply, at the moment of sending, every rule about who may be texted and when.
+
+    ``text``: the message's words (a broadcast's, before they are written for the person).
+    """
     svc = services()
-    reason = reason_to_skip(supporter, message.channel)
+    reason = reason_to_skip(supporter, message)
     if reason is not None:
         return Skip(reason)
     prompt = message.in_reply_at is not None and now - message.in_reply_at <= PROMPT_REPLY
-    if not prompt:
+    # A late opt-out confirmation goes at once: it is owed promptly, and asks nothing more.
+    if not prompt and message.kind != MessageKind.OPT_OUT_CONFIRMATION:
         zones = zones_for(supporter.time_zone if supporter else None, message.phone)
         opens = next_send_time(now, zones, parse_window(svc.settings.send_window))
         if opens is not None:
@@ -219,8 +247,52 @@ def _may_send(
     if message.channel == Channel.WHATSAPP and not _in_whatsapp_session(session, message, now):
         campaign = _campaign_file(session, message.campaign_id)
         template = campaign.whatsapp_templates.get(message.kind or "") if campaign else None
-        return Go(template) if template else Skip("whatsapp_window")
+        if campaign is None or template is None:
+            return Skip("whatsapp_window")
+        values = _template_values(session, message, supporter, campaign, text)
+        try:
+            return Go(template.content_sid, content_variables(template, values))
+        except TemplateError:
+            return Skip("whatsapp_template")
     return Go()
+
+
+def _template_values(
+    session: Session,
+    message: Message,
+    supporter: Supporter | None,
+    campaign: CampaignScript,
+    text: str,
+) -> dict[str, str]:
+    """Every value a WhatsApp template of this message's kind may ask for."""
+    values = {
+        "first_name": first_name(supporter.name or "") if supporter else "",
+        "city": (supporter.city or "") if supporter else "",
+        "keyword": campaign.keyword_in(supporter.language if supporter else "en"),
+        "link": first_link(text),
+    }
+    if message.kind == MessageKind.CONFIRMATION:
+        number = session.scalar(
+            select(Signature.number).where(Signature.confirmation_id == message.id)
+        )
+        values["number"] = "" if number is None else f"{number:,}"
+    return values
+
+
+def _within_cap(
+    message: Message,
+    went: Counter[tuple[str, int]],
+    per_month: dict[int, int],
+    decision: Go,
+) -> Go | Skip:
+    """Skip a broadcast text past its campaign's messages_per_month; count it if it goes."""
+    if message.campaign_id is None or message.campaign_id not in per_month:
+        return decision
+    key = (message.phone, message.campaign_id)
+    if went[key] >= per_month[message.campaign_id]:
+        return Skip(FREQUENCY_CAP)
+    went[key] += 1  # a second text of the batch to the same phone counts this one
+    return decision
 
 
 def _in_whatsapp_session(session: Session, message: Message, now: datetime) -> bool:

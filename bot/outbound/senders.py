@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,8 +53,10 @@ class Outgoing:
     body: str
     channel: str = Channel.SMS
     status_callback: str | None = None
-    # An approved WhatsApp template (Content SID) to send instead of the free-form body.
+    # An approved WhatsApp template (Content SID) to send instead of the free-form body, and
+    # its values ({"1": "Jane"}).
     content_sid: str | None = None
+    content_variables: Mapping[str, str] | None = None
 
 
 class Sender(Protocol):
@@ -102,8 +105,7 @@ class TwilioSender:
         content: dict[str, str] = (
             {
                 "content_sid": outgoing.content_sid,
-                # The template's one variable carries the text, so one template serves all.
-                "content_variables": json.dumps({"1": outgoing.body}),
+                "content_variables": json.dumps(dict(outgoing.content_variables or {})),
             }
             if outgoing.content_sid
             else {"body": outgoing.body}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.integrations import outbox, payloads
 from store.models import ConsentEvent, Message, Supporter
-from store.statuses import FINAL, Channel, ConsentKind, Direction
+from store.statuses import FINAL, Channel, ConsentKind, Direction, MessageKind
 
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 # The number can never take a text: invalid, not a mobile, unknown, a landline.
@@ -23,15 +23,29 @@ UNREACHABLE_STRIKES = 3
 WHATSAPP_WINDOW = 63016  # a free-form WhatsApp message outside the 24-hour window
 
 
-def reason_to_skip(supporter: Supporter | None, channel: str) -> str | None:
-    """Why nothing may be sent to this supporter on this channel, or None."""
+def reason_to_skip(supporter: Supporter | None, message: Message) -> str | None:
+    """Why ``message`` may not be sent to this supporter, or None."""
     if supporter is None:
         return None
-    if supporter.opted_out_at is not None:
+    if supporter.opted_out_at is not None and not confirms_opt_out(message, supporter):
         return "opted_out"
-    if channel == Channel.SMS and supporter.undeliverable_at is not None:
+    if message.channel == Channel.SMS and supporter.undeliverable_at is not None:
         return f"undeliverable:{supporter.undeliverable_reason}"
     return None
+
+
+def confirms_opt_out(message: Message, supporter: Supporter) -> bool:
+    """Say whether ``message`` confirms the supporter's standing opt-out: it goes, once.
+
+    The confirmation of the latest stop request only (the opt-out is stamped with its time):
+    one answered late, after a newer stop, is skipped, so a phone gets one confirmation.
+    """
+    return (
+        message.kind == MessageKind.OPT_OUT_CONFIRMATION
+        and supporter.opted_out_at is not None
+        and message.in_reply_at is not None
+        and message.in_reply_at >= supporter.opted_out_at
+    )
 
 
 def note_carrier_error(session: Session, message: Message, code: int, now: datetime) -> None:

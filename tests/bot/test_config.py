@@ -128,6 +128,13 @@ def test_a_worker_runs_at_normal_priority_when_asked_and_no_lower_than_linux_all
         load({"WORKER_NICENESS": "20"})
 
 
+def test_texts_are_kept_at_least_the_month_the_frequency_cap_counts() -> None:
+    assert load({}).message_retention_days == 365
+    assert load({"MESSAGE_RETENTION_DAYS": "31"}).message_retention_days == 31
+    with pytest.raises(ConfigError, match="MESSAGE_RETENTION_DAYS must be at least 31"):
+        load({"MESSAGE_RETENTION_DAYS": "30"})
+
+
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigError, match="BOT_ENV must be development or production"):
         load({"BOT_ENV": "staging"})
@@ -149,9 +156,9 @@ def test_the_app_refuses_to_start_in_production_without_secrets() -> None:
 
 
 @pytest.fixture
-def production_app(settings: dict[str, Any], app: Any) -> Any:
+def production_app(settings: dict[str, Any], app: Any, live_campaigns: str) -> Any:
     # Asking for ``app`` too gives this one an empty database and Redis, and cleans up after.
-    production = create_app({**settings, "BOT_ENV": "production"})
+    production = create_app({**settings, "BOT_ENV": "production", "CAMPAIGNS_DIR": live_campaigns})
     yield production
     with production.app_context():
         services().db.kw["bind"].dispose()

@@ -12,7 +12,7 @@ from flask import Flask
 
 from bot import create_app
 from bot.outbound.jobs import send_message
-from bot.services import BROADCASTS_QUEUE, services
+from bot.services import BROADCASTS_QUEUE, INTEGRATIONS_QUEUE, services
 from worker.lean import LeanWorker
 
 
@@ -119,11 +119,9 @@ def test_it_counts_the_jobs_waiting_in_each_queue(client, svc) -> None:
     svc.enqueue(send_message, 1)
     svc.enqueue(send_message, 2)
     svc.enqueue(send_message, 3, BROADCASTS_QUEUE)
-    assert client.get("/healthz").get_json()["queues"] == {
-        "replies": 2,
-        "broadcasts": 1,
-        "integrations": 0,
-    }
+    svc.enqueue(send_message, 4, INTEGRATIONS_QUEUE)
+    queues = client.get("/healthz").get_json()["queues"]
+    assert queues == {"replies": 2, "broadcasts": 1, "integrations": 1}
 
 
 def test_it_reports_no_worker_or_queues_when_redis_does_not_answer(settings) -> None:

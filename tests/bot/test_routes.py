@@ -18,6 +18,8 @@ PUBLIC = {
     "/sms": "Twilio's inbound webhook, which checks Twilio's signature",
     "/sms/status": "Twilio's status callback, which checks Twilio's signature",
     "/healthz": "the platform's health check, which shows no data",
+    "/privacy": "the privacy policy HELP and event signs link to",
+    "/terms": "the text program's terms, linked beside it",
     "/static/<path:filename>": "Flask's static files",
     "/login": "the login form",
     "/logout": "logging out, which needs a session and a CSRF token to mean anything",
@@ -32,8 +34,8 @@ SIGNED = {"/sms", "/sms/status"}
 
 
 @pytest.fixture
-def production(settings: dict[str, Any], app: Flask) -> Iterator[Flask]:
-    made = create_app(settings | {"BOT_ENV": "production"})
+def production(settings: dict[str, Any], app: Flask, live_campaigns: str) -> Iterator[Flask]:
+    made = create_app(settings | {"BOT_ENV": "production", "CAMPAIGNS_DIR": live_campaigns})
     yield made
     with made.app_context():
         services().db.kw["bind"].dispose()

@@ -6,11 +6,13 @@ A transcript is a text file in ``transcripts/``:
     given supporter Jane Doe 30303        (the database knows this phone's name and ZIP)
     given signed doj-face-recognition     (this phone signed that campaign already)
     given opted out                       (this phone said STOP before)
+    given opted out after this text       (this phone said STOP after the texts that follow)
     given language es                     (this supporter chose Spanish before)
     given event FACESATL atlanta-rally    (an event of doj-face-recognition has that keyword)
     given volunteer Maria Lopez at atlanta-rally   (this phone is that event's volunteer)
     given pending signup Jane Doe 30303 at atlanta-rally   (a volunteer signed this phone up)
     given broadcast doj-face-recognition  (a broadcast of that campaign reached this phone lately)
+    given channel whatsapp                (the texts that follow come by WhatsApp)
     > FACES                               (the supporter texts)
     < What's your full name?              (the bot replies with text containing this)
     = signed Jane Doe 30303 Atlanta GA    (the turn records a signature with these facts)
@@ -20,6 +22,7 @@ A transcript is a text file in ``transcripts/``:
     = wrong number                        (the opt-out says the phone changed hands)
     = opted in                            (the turn records an opt-back-in)
     = not opted out                       (the turn records no opt-out)
+    = not opted in                        (the turn records no opt-back-in)
     = source atlanta-rally                (the signature is attributed to that event, or "channel")
     = confirms the sign-up                (the signature is the pending sign-up's YES)
     = ends the sign-up declined           (the pending sign-up is over: declined or stopped)
@@ -76,6 +79,7 @@ class Run:
     volunteer: VolunteerFacts | None = None
     pending: PendingSignup | None = None
     broadcast: str | None = None  # the campaign whose broadcast reached this phone lately
+    channel: str = "sms"
 
 
 def _given(run: Run, words: list[str]) -> None:
@@ -86,6 +90,8 @@ def _given(run: Run, words: list[str]) -> None:
         run.supporter = replace(run.supporter, signed=run.supporter.signed | {words[1]})
     elif words == ["opted", "out"]:
         run.supporter = replace(run.supporter, opted_out=True)
+    elif words == ["opted", "out", "after", "this", "text"]:
+        run.supporter = replace(run.supporter, opted_out=True, opted_out_later=True)
     elif words[0] == "language":
         run.supporter = replace(run.supporter, language=words[1])
     elif words[0] == "event":
@@ -98,6 +104,8 @@ def _given(run: Run, words: list[str]) -> None:
         run.pending = _pending(run, " ".join(words[2:-3]), words[-3], words[-1])
     elif words[0] == "broadcast":
         run.broadcast = words[1]
+    elif words[0] == "channel":
+        run.channel = words[1]
     else:
         raise ValueError(f"unknown given: {words}")
 
@@ -160,6 +168,8 @@ def _check(run: Run, expectation: str, where: str) -> None:
         assert any(isinstance(e, RecordOptOut) and e.reassigned for e in turn.effects), where
     elif expectation == "= not opted out":
         assert not any(isinstance(e, RecordOptOut) for e in turn.effects), where
+    elif expectation == "= not opted in":
+        assert not any(isinstance(e, RecordOptIn) for e in turn.effects), where
     elif expectation == "= nothing signed":
         assert not any(isinstance(e, RecordSignature) for e in turn.effects), where
     elif expectation.startswith("= source "):
@@ -226,7 +236,7 @@ def play(path: Path) -> None:
                 pending_signup=run.pending,
                 recent_broadcast=run.broadcast,
             )
-            run.turn = step(run.state, Inbound(line[2:]), world)
+            run.turn = step(run.state, Inbound(line[2:], run.channel), world)
             run.state = run.turn.state
             _follow_the_database(run)
         else:

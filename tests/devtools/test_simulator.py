@@ -96,8 +96,8 @@ def test_it_refuses_a_form_post_as_another_site_could_send(client: FlaskClient) 
     assert response.status_code == 415
 
 
-def test_it_is_absent_in_production(settings: dict[str, Any]) -> None:
-    app = create_app({**settings, "BOT_ENV": "production"})
+def test_it_is_absent_in_production(settings: dict[str, Any], live_campaigns: str) -> None:
+    app = create_app({**settings, "BOT_ENV": "production", "CAMPAIGNS_DIR": live_campaigns})
     try:
         client = app.test_client()
         assert client.get("/simulator/").status_code == 404

@@ -29,7 +29,7 @@ from bot import create_app, database
 from bot.inbound import phone_turns
 from bot.recovery import drain_spool, requeue_unfinished
 from bot.services import Services, services
-from store.models import Message, Signature
+from store.models import ConsentEvent, Message, Signature, Supporter
 from worker.lean import LeanWorker
 
 ALICE, BOB, CAROL = "+14045550131", "+14045550132", "+14045550133"
@@ -199,6 +199,27 @@ def test_redis_restarted_empty_loses_no_yes_and_conversations_restart(
         assert "What's your full name?" in texts[CAROL]
 
 
+def test_a_start_stored_while_redis_was_away_never_undoes_a_newer_stop(
+    own_app, private_redis, twilio
+) -> None:
+    app = own_app(REDIS_URL=private_redis.url)
+    with app.app_context():
+        svc = services()
+        alice = Phone(app.test_client(), twilio, ALICE)
+        alice.text("STOP")
+        private_redis.kill()
+        assert alice.text("START") == []  # stored, to answer later
+        private_redis.start()
+        alice.text("STOP")  # answered at once: nothing marked the START before it
+        assert requeue_unfinished(svc).texts == 1
+        run_jobs(svc)
+        assert consent_kinds(svc, ALICE) == ["opt_out", "opt_out"]
+        with svc.db() as session:
+            supporter = session.scalars(select(Supporter)).one()
+        assert supporter.opted_out_at is not None
+        assert alice.texts_received() == []  # no "subscribed again"
+
+
 def test_a_yes_behind_a_stuck_turn_is_stored_and_signed_later(
     client, twilio, svc, monkeypatch
 ) -> None:
@@ -237,31 +258,146 @@ def test_the_text_after_a_stuck_turn_waits_for_the_one_stored_behind_it(
     assert not svc.turns.begin(BOB).deferred and not svc.turns.begin(ALICE).deferred
 
 
-def test_postgresql_away_spools_texts_and_loses_none(own_app, twilio, database_url) -> None:
+@pytest.fixture
+def database_away(own_app, twilio, database_url) -> Iterator[Any]:
+    """An app that reaches PostgreSQL through a proxy the test cuts (``.cut()``, ``.restore()``)."""
     url = make_url(database_url)
     with Proxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
         proxied = url.set(host="127.0.0.1", port=proxy.port)
         app = own_app(DATABASE_URL=proxied.render_as_string(hide_password=False))
         with app.app_context():
-            svc = services()
-            client = app.test_client()
-            alice = Phone(client, twilio, ALICE)
-            alice.text("FACES")
-            alice.text("Alice Doe")
-            proxy.cut()
-            assert client.get("/healthz").status_code == 503
-            assert alice.text("30303") == []  # answered at once, spooled in Redis
-            assert alice.text("YES") == []
-            assert len(svc.spool) == 2
-            proxy.restore()
-            assert client.get("/healthz").status_code == 200
-            assert drain_spool(svc) == 2
-            run_jobs(svc)
-            assert count(svc, select(func.count(Signature.id))) == 1
-            bodies = [m.body for m in twilio.messages]
-            # The consent question came by the REST API, then the confirmation.
-            assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
-            assert inbound_count(svc, ALICE) == 4
+            yield type("Away", (), {"proxy": proxy, "svc": services(), "client": app.test_client()})
+
+
+def consent_kinds(svc: Services, phone: str) -> list[str]:
+    with svc.db() as session:
+        query = select(ConsentEvent.kind).where(ConsentEvent.phone == phone)
+        return list(session.scalars(query.order_by(ConsentEvent.id)))
+
+
+def test_postgresql_away_spools_texts_and_loses_none(database_away, twilio) -> None:
+    svc, client, proxy = database_away.svc, database_away.client, database_away.proxy
+    alice = Phone(client, twilio, ALICE)
+    alice.text("FACES")
+    alice.text("Alice Doe")
+    proxy.cut()
+    assert client.get("/healthz").status_code == 503
+    assert alice.text("30303") == []  # answered at once, spooled in Redis
+    assert alice.text("YES") == []
+    assert len(svc.spool) == 2
+    proxy.restore()
+    assert client.get("/healthz").status_code == 200
+    assert drain_spool(svc) == 2
+    run_jobs(svc)
+    assert count(svc, select(func.count(Signature.id))) == 1
+    bodies = [m.body for m in twilio.messages]
+    # The consent question came by the REST API, then the confirmation.
+    assert "Reply YES to sign" in bodies[0] and "you're signer #1" in bodies[1]
+    assert inbound_count(svc, ALICE) == 4
+
+
+def test_a_stop_spooled_while_the_database_was_away_is_confirmed_once(
+    database_away, twilio
+) -> None:
+    svc, alice = database_away.svc, Phone(database_away.client, twilio, ALICE)
+    database_away.proxy.cut()
+    assert alice.text("STOP") == []
+    database_away.proxy.restore()
+    assert drain_spool(svc) == 1
+    run_jobs(svc)
+    (confirmation,) = alice.texts_received()
+    assert "You're unsubscribed" in confirmation
+    requeue_unfinished(svc)  # nothing is owed any more: sent once
+    run_jobs(svc)
+    assert len(alice.texts_received()) == 1
+
+
+def test_a_stop_stored_behind_a_stuck_turn_is_confirmed_once(
+    client, twilio, svc, monkeypatch
+) -> None:
+    monkeypatch.setattr(phone_turns, "WAIT_SECONDS", 0.3)
+    alice = Phone(client, twilio, ALICE)
+    alice.text("FACES")
+    stuck = svc.turns.begin(ALICE)
+    assert alice.text("stop texting me") == []
+    svc.turns.end(stuck)
+    assert requeue_unfinished(svc).texts == 1
+    run_jobs(svc)
+    assert consent_kinds(svc, ALICE) == ["opt_out"]
+    (confirmation,) = alice.texts_received()
+    assert "You're unsubscribed" in confirmation
+    requeue_unfinished(svc)
+    run_jobs(svc)
+    assert len(alice.texts_received()) == 1
+
+
+def test_of_two_stops_handled_late_both_are_recorded_and_one_is_confirmed(
+    database_away, twilio
+) -> None:
+    svc, alice = database_away.svc, Phone(database_away.client, twilio, ALICE)
+    database_away.proxy.cut()
+    alice.text("STOP")
+    alice.text("please stop")
+    database_away.proxy.restore()
+    drain_spool(svc)
+    run_jobs(svc)
+    assert consent_kinds(svc, ALICE) == ["opt_out", "opt_out"]
+    assert len(alice.texts_received()) == 1
+
+
+PHONES = [f"+1404555{n:04d}" for n in range(200, 206)]
+
+
+def test_a_stop_sent_after_the_database_returns_waits_behind_the_spooled_yes(
+    database_away, twilio
+) -> None:
+    svc = database_away.svc
+    phones = [Phone(database_away.client, twilio, number) for number in PHONES]
+    for phone in phones:
+        for body in ("FACES", "Jane Doe", "30303"):
+            phone.text(body)
+    database_away.proxy.cut()
+    for phone in phones:
+        assert phone.text("YES") == []  # spooled
+    database_away.proxy.restore()
+    for phone in phones:
+        # Texted once the database is back, before the spool drains: it waits its turn.
+        assert phone.text("STOP") == []
+    assert drain_spool(svc) == 2 * len(phones)
+    run_jobs(svc)
+    with svc.db() as session:
+        opted_out = session.scalar(
+            select(func.count(Supporter.id)).where(Supporter.opted_out_at.is_not(None))
+        )
+    assert opted_out == len(phones)
+    for phone in phones:
+        # The YES signed, then the STOP withdrew: its confirmation goes, the signer's # not.
+        assert consent_kinds(svc, phone.number) == ["opt_in", "opt_out"]
+        (confirmation,) = phone.texts_received()
+        assert "You're unsubscribed" in confirmation
+
+
+def test_a_name_sent_after_the_database_returns_answers_the_spooled_keyword(
+    database_away, twilio
+) -> None:
+    svc = database_away.svc
+    phones = [Phone(database_away.client, twilio, number) for number in PHONES]
+    database_away.proxy.cut()
+    for phone in phones:
+        phone.text("FACES")
+    database_away.proxy.restore()
+    for phone in phones:
+        assert phone.text("Jane Doe") == []  # behind FACES, not the menu
+        assert svc.turns.begin(phone.number).spooled
+        svc.redis.delete(f"lock:phone:{{{phone.number}}}")
+    drain_spool(svc)
+    run_jobs(svc)
+    for phone in phones:
+        intro, ask_zip = phone.texts_received()
+        assert "What's your full name?" in intro and "What's your 5-digit ZIP" in ask_zip
+        assert not svc.turns.begin(phone.number).spooled  # drained: the next text goes at once
+        svc.redis.delete(f"lock:phone:{{{phone.number}}}")
+    assert "Reply YES to sign" in phones[0].text("30303")[0]
 
 
 def drop_every_connection(database_url: str) -> None:

@@ -77,12 +77,20 @@ def test_it_answers_los_angeles_and_new_york_differently_at_the_same_instant():
         ("", "whatsapp:+12135550123", ("America/Los_Angeles",)),
         ("Not/AZone", "+14045550123", ("America/New_York",)),
         ("America", "+14045550123", ("America/New_York",)),
-        ("America/Chicago", "+14045550123", ("America/Chicago",)),
-        ("Pacific/Honolulu", "whatsapp:+12135550123", ("Pacific/Honolulu",)),
+        ("America/New_York", "+14045550123", ("America/New_York",)),
+        ("America/Chicago", "+14045550123", ("America/Chicago", "America/New_York")),
+        ("Pacific/Honolulu", "whatsapp:+12135550123", ("Pacific/Honolulu", "America/Los_Angeles")),
+        ("America/Chicago", "+18005550123", ("America/Chicago",)),  # toll-free: no place
     ],
 )
-def test_it_prefers_the_zip_zone_and_else_uses_the_area_code(time_zone, phone, zones):
+def test_it_names_the_zip_zone_first_and_the_area_codes_too(time_zone, phone, zones):
     assert zones_for(time_zone, phone) == zones
+
+
+def test_a_seattle_number_on_an_atlanta_zip_waits_for_nine_in_seattle():
+    zones = zones_for("America/New_York", "+12065550123")
+    seven_in_seattle = utc(2024, 6, 3, 14, 0)  # 10:00 in Atlanta
+    assert next_send_time(seven_in_seattle, zones, DEFAULT_WINDOW) == utc(2024, 6, 3, 16, 0)
 
 
 @pytest.mark.parametrize(

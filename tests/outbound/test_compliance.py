@@ -179,7 +179,9 @@ def test_the_consent_log_prints_one_persons_history_and_exports_all(phone, svc, 
     assert [line.split()[1] for line in history] == ["opt_in", "opt_out", "opt_back_in"]
     assert "'stop texting me'" in history[1]
     exported = runner.invoke(args=["consent-log", "--csv"]).output.splitlines()
-    assert exported[0] == "at,phone,kind,channel,campaign,message_sid,disclosure,supporter_text"
+    assert exported[0] == (
+        "at,phone,kind,channel,campaign,message_sid,disclosure,supporter_text,source,entered_by"
+    )
     assert len(exported) == 4 and "doj-face-recognition" in exported[1]
 
 
@@ -267,9 +269,19 @@ def test_whatsapp_error_63016_is_recorded_as_outside_the_window(
     assert (sent.status, sent.error_code, sent.skip_reason) == ("failed", 63016, "whatsapp_window")
 
 
-def test_outside_the_window_an_approved_template_is_sent_instead(
+CONFIRMATION_TEMPLATE = (
+    "\nwhatsapp_templates:\n"
+    "  confirmation:\n"
+    "    content_sid: HX" + "1" * 32 + "\n"
+    '    text: "Thanks, {{1}}! You\'re signer #{{2}} of our letter to the DOJ."\n'
+    "    variables: [first_name, number]\n"
+)
+
+
+def test_outside_the_window_an_approved_template_is_sent_with_only_what_changes(
     settings, twilio, tmp_path, run_jobs
 ) -> None:
+    import json
     import shutil
 
     from bot import create_app
@@ -277,11 +289,8 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
 
     shutil.copytree(Path(__file__).resolve().parents[2] / "campaigns", tmp_path / "campaigns")
     campaign_file = tmp_path / "campaigns" / "doj-face-recognition.yaml"
-    template = "HX" + "1" * 32
     campaign_file.write_text(
-        campaign_file.read_text(encoding="utf-8")
-        + f"\nwhatsapp_templates:\n  confirmation: {template}\n",
-        encoding="utf-8",
+        campaign_file.read_text(encoding="utf-8") + CONFIRMATION_TEMPLATE, encoding="utf-8"
     )
     settings["CAMPAIGNS_DIR"] = str(tmp_path / "campaigns")
     app = create_app(settings)
@@ -302,8 +311,8 @@ def test_outside_the_window_an_approved_template_is_sent_instead(
             svc.db.kw["bind"].dispose()
             svc.redis.close()
     (sent,) = twilio.messages
-    assert sent.params["ContentSid"] == template
-    assert "you're signer #1" in sent.params["ContentVariables"]
+    assert sent.params["ContentSid"] == "HX" + "1" * 32
+    assert json.loads(sent.params["ContentVariables"]) == {"1": "Jane", "2": "1"}
 
 
 def test_a_spanish_signer_gets_the_confirmation_in_spanish(phone, twilio, svc, run_jobs) -> None:
@@ -319,7 +328,9 @@ def test_a_second_stop_gets_no_second_confirmation(phone, svc) -> None:
     assert "You're unsubscribed" in phone.text("STOP")[0]
     assert phone.text("STOP") == []
     assert phone.text("stop texting me!") == []
-    assert [kind for kind, _ in events(svc)] == ["opt_out"]
+    # Each is heard and kept in the consent log; only the first is answered.
+    assert [kind for kind, _ in events(svc)] == ["opt_out", "opt_out", "opt_out"]
+    assert supporter(svc).opted_out_at is not None
 
 
 def test_only_a_clear_opt_in_resubscribes_on_sms_and_whatsapp(phone, client, twilio, svc) -> None:
@@ -361,3 +372,47 @@ def test_a_spanish_wrong_number_is_confirmed_in_spanish_and_forgets_the_name(pho
     (reply,) = phone.text("número equivocado")
     assert reply.startswith("¡Disculpa! Quitamos este número")
     assert supporter(svc).reassigned_at is not None and supporter(svc).language == "es"
+
+
+def test_a_broadcast_waits_for_the_later_of_the_zip_and_area_code_mornings(
+    svc, twilio, run_jobs
+) -> None:
+    from signers import CAMPAIGN, Signer, add_signers
+
+    from bot.broadcasts import service as broadcasts
+    from bot.broadcasts.audience import Audience
+
+    # A Seattle number that signed with an Atlanta ZIP: either place may be where they are.
+    add_signers(svc, [Signer("+12065550123", time_zone="America/New_York")])
+    svc.clock = lambda: at(10, 0)  # 07:00 in Seattle
+    broadcasts.start(svc, broadcasts.create(svc, CAMPAIGN, Audience(), "Call today."))
+    run_jobs()
+    assert twilio.messages == []
+    with svc.db() as session:
+        held = session.scalars(select(Message).where(Message.kind == "broadcast")).one()
+    assert held.status == "held"
+    assert held.send_after.astimezone(UTC) == at(12, 0)  # 09:00 in Seattle
+
+
+def test_someone_who_signed_at_an_event_on_whatsapp_gets_broadcasts_on_whatsapp(
+    client, twilio, svc, runner, run_jobs
+) -> None:
+    from signers import CAMPAIGN
+
+    from bot.broadcasts import service as broadcasts
+    from bot.broadcasts.audience import Audience
+
+    result = runner.invoke(
+        args=["events", "create", "atlanta-rally", "--campaign", CAMPAIGN,
+              "--keyword", "FACESATL", "--name", "the Atlanta rally"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    svc.clock = lambda: at(12, 0)
+    for n, body in enumerate(("FACESATL", "Jane Doe", "30303", "YES"), 1):
+        whatsapp(client, twilio, body, n)
+    run_jobs()
+    broadcasts.start(svc, broadcasts.create(svc, CAMPAIGN, Audience(), "Rally Tuesday!"))
+    run_jobs()
+    confirmation, update = twilio.messages
+    assert update.body == "Rally Tuesday!"
+    assert (update.to, update.from_) == (f"whatsapp:{JANE}", f"whatsapp:{BOT_NUMBER}")
