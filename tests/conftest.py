@@ -31,16 +31,17 @@ from worker.lean import LeanWorker
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """Create the test database if needed and bring it to the newest migration."""
+    """Make the test database anew and bring it to the newest migration.
+
+    Anew each run: a database left at a revision from another branch of the history would
+    otherwise be upgraded from there, past migrations it never ran.
+    """
     url = make_url(DATABASE_URL)
     if url.get_backend_name() == "postgresql":
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            found = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-            )
-            if not found:
-                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
         admin.dispose()
     upgrade(DATABASE_URL)
     return DATABASE_URL
@@ -108,9 +109,14 @@ def live_campaigns(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, twilio: FakeTwilio) -> dict[str, Any]:
-    """The settings a test app runs with; a test may change them before asking for ``app``."""
+def settings(database_url: str, twilio: FakeTwilio, live_campaigns: str) -> dict[str, Any]:
+    """The settings a test app runs with; a test may change them before asking for ``app``.
+
+    A real database, Redis and Twilio (even a fake one) mean production rules, which insist on
+    a strong key and an organization with a real support contact.
+    """
     return {
+        "CAMPAIGNS_DIR": live_campaigns,
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
