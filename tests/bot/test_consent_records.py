@@ -55,7 +55,16 @@ def test_a_paper_sheet_names_the_volunteer_and_the_account_that_uploaded_it(
         "volunteer": MARIA,
         "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
     }
-    response = client.post("/events/atlanta-rally/paper", data=upload)
+    preview = client.post("/events/atlanta-rally/paper", data=upload)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert requests(svc) == []  # the preview stores nothing, consent records included
+    confirm = {
+        "action": "import",
+        "sheet_text": SHEET,
+        "volunteer": MARIA,
+        "csrf_token": csrf_token(client, "/events/atlanta-rally/paper"),
+    }
+    response = client.post("/events/atlanta-rally/paper", data=confirm)
     assert response.status_code == 200, response.get_data(as_text=True)
     (record,) = requests(svc)
     assert record.entered_by == f"paper sheet, volunteer Maria Lopez ({MARIA}), account {email}"
