@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from bot.campaigns.files import CampaignFileError, dump_yaml, load_catalog, read_yaml
-from bot.campaigns.files.words import label, sized
+from bot.campaigns.words import label, sized
 from bot.services import services
 
 campaigns = AppGroup("campaigns", help="Campaign files.")

@@ -13,8 +13,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from bot.accounts.auth import role_required
+from bot.campaigns import words as campaign_words
 from bot.campaigns.files import CAMPAIGN_MESSAGES, CampaignFileError
-from bot.campaigns.files import words as campaign_words
 from bot.lib.segments import GSM_BASIC, GSM_EXTENSION
 from bot.services import services
 
