@@ -119,7 +119,11 @@ def test_it_counts_the_jobs_waiting_in_each_queue(client, svc) -> None:
     svc.enqueue(send_message, 1)
     svc.enqueue(send_message, 2)
     svc.enqueue(send_message, 3, BROADCASTS_QUEUE)
-    assert client.get("/healthz").get_json()["queues"] == {"replies": 2, "broadcasts": 1, "integrations": 0}
+    assert client.get("/healthz").get_json()["queues"] == {
+        "replies": 2,
+        "broadcasts": 1,
+        "integrations": 0,
+    }
 
 
 def test_it_reports_no_worker_or_queues_when_redis_does_not_answer(settings) -> None:
