@@ -22,6 +22,7 @@ from bot import (
 )
 from bot.accounts import auth
 from bot.accounts import cli as accounts_cli
+from bot.accounts import pages as account_pages
 from bot.api import cli as api_cli
 from bot.api import pages as api_pages
 from bot.broadcasts import cli as broadcasts_cli
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_pages.bp)
     app.register_blueprint(campaign_editor.bp)
     app.register_blueprint(broadcast_pages.bp)
+    app.register_blueprint(account_pages.bp)
     app.register_blueprint(field_pages.bp)
     app.register_blueprint(field_form.bp)
     app.register_blueprint(health.bp)

@@ -181,6 +181,18 @@ def app_with(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
 
 
 @pytest.fixture
+def site(app_with: Callable[[dict[str, Any]], Flask], settings: dict[str, Any]) -> Flask:
+    """The app, serving each request in an app context of its own, as a web server does.
+
+    Use it for tests with several logged-in clients. (The ``app`` fixture keeps one context
+    open for the whole test, and with it Flask's ``g``, which Flask-Login and Flask-WTF use to
+    remember the user and the CSRF token for a request: a second client would see the first
+    one's.)
+    """
+    return app_with(settings)
+
+
+@pytest.fixture
 def atlanta_rally(runner: FlaskCliRunner) -> str:
     """An event of the campaign: the Atlanta rally, keyword FACESATL; its slug."""
     created = runner.invoke(

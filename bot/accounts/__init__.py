@@ -1,1 +1,1 @@
-"""Organizers' accounts: logging in, roles, and the commands that manage users."""
+"""Dashboard accounts: logging in, roles, and managing accounts on a page and from the terminal."""

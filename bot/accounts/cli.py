@@ -1,20 +1,29 @@
-"""``flask --app bot users create EMAIL --role admin``: accounts from the terminal."""
+"""``flask --app bot users create|list|password|disable|enable|role|remove``: accounts from the
+terminal, under the same rules as the admins' page (``bot.accounts.accounts``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from bot.accounts.auth import ROLES, end_every_login, hash_password
-from bot.services import services
-from store.models import User, utcnow
+from bot.accounts import accounts
+from bot.accounts.accounts import AccountError, Profile
+from bot.accounts.auth import ROLES
+from bot.services import Services, services
+from store.models import iso_utc
 
-MIN_PASSWORD = 10
+users = AppGroup("users", help="Dashboard accounts.")
 
-users = AppGroup("users", help="Organizer accounts.")
+
+def _run(change: Callable[[Services, int], Profile], email: str) -> Profile:
+    """Apply ``change`` to the account of ``email``; a refusal becomes the command's error."""
+    svc = services()
+    try:
+        return change(svc, accounts.by_email(svc, email).id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @users.command("create")
@@ -23,25 +32,22 @@ users = AppGroup("users", help="Organizer accounts.")
 @click.password_option(help="Asked for when not given.")
 def create(email: str, role: str, password: str) -> None:
     """Make an account that can log in to the dashboard."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
-    _check_length(password)
     try:
-        with services().db.begin() as session:
-            session.add(User(email=email, password_hash=hash_password(password), role=role))
-    except IntegrityError:
-        raise click.ClickException(f"there is already an account for {email}") from None
-    click.echo(f"created {role} {email}")
+        made = accounts.create_account(services(), email, role, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {made.role} {made.email}")
 
 
 @users.command("list")
 def list_users() -> None:
-    """Show every account and its role."""
-    with services().db() as session:
-        for user in session.scalars(select(User).order_by(User.email)):
-            disabled = "  disabled" if user.disabled_at else ""
-            click.echo(f"{user.email}  {user.role}{disabled}")
+    """Show every account: role, active or disabled, created, last login (UTC)."""
+    for account in accounts.listing(services()):
+        last = iso_utc(account.last_login_at) if account.last_login_at else "never"
+        click.echo(
+            f"{account.email}  {account.role}  {account.status}"
+            f"  created {iso_utc(account.created_at)}  last login {last}"
+        )
 
 
 @users.command("password")
@@ -49,45 +55,36 @@ def list_users() -> None:
 @click.password_option(help="Asked for when not given.")
 def change_password(email: str, password: str) -> None:
     """Set a new password; the account is logged out everywhere."""
-    _check_length(password)
-    with services().db.begin() as session:
-        user = _account(session, email)
-        user.password_hash = hash_password(password)
-        user_id, email = user.id, user.email
-    end_every_login(user_id)
-    click.echo(f"new password for {email}; logged out everywhere")
+    changed = _run(lambda svc, id_: accounts.reset_password(svc, id_, password), email)
+    click.echo(f"new password for {changed.email}; logged out everywhere")
 
 
 @users.command("disable")
 @click.argument("email")
 def disable(email: str) -> None:
     """Stop an account logging in, and log it out everywhere."""
-    with services().db.begin() as session:
-        user = _account(session, email)
-        user.disabled_at = user.disabled_at or utcnow()
-        user_id, email = user.id, user.email
-    end_every_login(user_id)
-    click.echo(f"disabled {email}")
+    click.echo(f"disabled {_run(accounts.disable, email).email}")
 
 
 @users.command("enable")
 @click.argument("email")
 def enable(email: str) -> None:
     """Let a disabled account log in again."""
-    with services().db.begin() as session:
-        user = _account(session, email)
-        user.disabled_at = None
-        email = user.email
-    click.echo(f"enabled {email}")
+    click.echo(f"enabled {_run(accounts.enable, email).email}")
 
 
-def _check_length(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD} characters", param_hint="password")
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def role(email: str, role: str) -> None:
+    """Give an account another role; it applies from its next page."""
+    changed = _run(lambda svc, id_: accounts.set_role(svc, id_, role), email)
+    click.echo(f"{changed.email} is now {changed.role}")
 
 
-def _account(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"there is no account for {email}")
-    return user
+@users.command("remove")
+@click.argument("email")
+@click.confirmation_option(prompt="Remove this account for good?")
+def remove(email: str) -> None:
+    """Delete an account whose name is on no sign-up or broadcast (else disable it)."""
+    click.echo(f"removed {_run(accounts.remove, email).email}")

@@ -1,4 +1,4 @@
-// Broadcast pages: follow a sending broadcast's figures, ask before canceling, pick the zone.
+// Broadcast pages: follow a sending broadcast's figures, pick the zone.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   const section = document.querySelector("[data-poll]");
@@ -23,11 +23,6 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(poll, 3000);
     };
     setTimeout(poll, 3000);
-  }
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
   }
   const compose = document.querySelector("form#compose");
   const send = document.querySelector("button[data-send]");

@@ -1,4 +1,5 @@
-"""An organizer in a real browser: logs in, reads the dashboard, composes a broadcast, exports.
+"""An organizer in a real browser: logs in, reads the dashboard, composes a broadcast, exports;
+and an admin managing accounts.
 
 The app runs in a thread on a real port, on the test database and Redis; Debian's Chromium
 drives it through Playwright. Set SCREENSHOTS=docs/screenshots to save the README's pictures.
@@ -96,9 +97,9 @@ def deliver(client: Any, twilio: Any) -> None:
         assert post_signed(client, twilio.auth_token, "/sms/status", fields).status_code == 200
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, email: str = EMAIL) -> None:
     page.goto("/login")
-    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
@@ -215,3 +216,26 @@ def test_a_campaign_text_shows_its_encoding_and_segments_as_it_is_typed(page, or
     assert shown.locator("[data-segments]").inner_text() == "GSM-7, 1 segment"
     intro.fill("Rents are up 40% 📈 " + "and climbing " * 12 + "{first_name}?")
     assert shown.locator("[data-segments]").inner_text() == "UCS-2, 3 segments"
+
+
+def test_an_admin_adds_an_account_and_is_asked_before_removing_it(page, svc) -> None:
+    with svc.db.begin() as session:
+        session.add(
+            User(email="alex@example.org", password_hash=hash_password(PASSWORD), role="admin")
+        )
+    log_in(page, "alex@example.org")
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_label("Email").fill("ben@example.org")
+    page.get_by_label("Role").select_option("field")
+    page.get_by_role("button", name="Add account").click()
+    assert page.locator("h1").inner_text().startswith("ben@example.org")
+    assert len(page.locator("code.secret").inner_text()) == len("abcd-efgh-jkmn-pqrs")
+    shoot(page, "account.png")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Remove").click()
+    assert page.locator("h1").inner_text().startswith("ben@example.org")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove").click()
+    page.wait_for_url("**/admin/accounts/")
+    assert page.get_by_text("Removed ben@example.org.").is_visible()
+    shoot(page, "accounts.png")

@@ -20,17 +20,6 @@ OFFICE, HOME = "203.0.113.7", "198.51.100.9"
 
 
 @pytest.fixture
-def site(app_with, settings) -> Flask:
-    """The app, serving each request in an app context of its own, as a web server does.
-
-    (The ``app`` fixture keeps one context open for the whole test, and with it Flask's
-    ``g``, which Flask-Login and Flask-WTF use to remember the user and the CSRF token for a
-    request: a second client would see the first one's.)
-    """
-    return app_with(settings)
-
-
-@pytest.fixture
 def accounts(svc) -> list[str]:
     """Two organizers who share an office network."""
     emails = ["ana@example.org", "ben@example.org"]
