@@ -58,6 +58,7 @@ from conversations.model import (
     VolunteerFacts,
 )
 from conversations.parsing import (
+    MAX_NAME_LENGTH,
     AddCommand,
     first_name,
     is_help,
@@ -345,6 +346,11 @@ def _progress(campaign: CampaignScript, *steps: str) -> tuple[Effect, ...]:
 def _on_name(state: State, inbound: Inbound, campaign: CampaignScript, world: World) -> Turn:
     name = parse_name(inbound.body)
     if name is None:
+        if len(" ".join(inbound.body.split())) > MAX_NAME_LENGTH:
+            limit = world.catalog.organization.say(
+                state.language, "name_too_long", limit=MAX_NAME_LENGTH
+            )
+            return _miss(state, campaign, limit)
         return _miss(state, campaign, campaign.say(state.language, "name_again"))
     text = campaign.say(state.language, "ask_zip", first_name=first_name(name))
     state = replace(state, stage=Stage.ASKING_ZIP, name=name, misses=0)

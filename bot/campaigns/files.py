@@ -69,6 +69,8 @@ ORGANIZATION_MESSAGES: dict[str, set[str]] = {
     "wrong_number": {"organization"},
     "who_we_are": {"organization", "support_contact", "keyword"},
     "who_we_are_signup": {"organization", "support_contact"},
+    # A name past what the letter holds: say the limit rather than ask for a name again.
+    "name_too_long": {"limit"},
     "opted_out_keyword": {"organization", "keyword"},
     # Answers to a volunteer's ADD, and who signed someone up when no volunteer is named.
     "signup_sent": {"first_name", "phone"},

@@ -42,6 +42,7 @@ def sample_values(campaign_keyword: str) -> dict[str, object]:
         "event": "the Rancho Santa Margarita rally",
         "phone": "(404) 555-0123",
         "privacy_url": "https://petitions.civil-rights-text-team.org/privacy",
+        "limit": 100,
     }
 
 
