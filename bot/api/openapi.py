@@ -16,6 +16,7 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from bot.api.views import bp
+from store.statuses import ConsentKind
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 PERSON = {
@@ -110,7 +111,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "properties": {
                         "kind": {
                             "type": "string",
-                            "enum": ["opt_in", "opt_out", "opt_back_in", "carrier_opt_out"],
+                            "enum": [kind.value for kind in ConsentKind],
                         },
                         "at": {"type": "string", "format": "date-time"},
                         "channel": {"type": "string"},

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from api_client import ApiClient
+from helpers import Phone
 from signers import Signer, add_signers, atlanta
 from sqlalchemy import select
 
@@ -144,6 +145,18 @@ def test_a_supporter_is_found_by_phone_with_consent_history(svc, api, phone, run
     assert api.get("/api/v1/supporters/4045550123").get_json()["phone"] == "+14045550123"
     assert api.get("/api/v1/supporters/+14045550199").status_code == 404
     assert api.get("/api/v1/supporters/nonsense").status_code == 404
+
+
+def test_a_supporter_a_volunteer_entered_shows_the_request_in_the_history(
+    api, client, twilio, rally, run_jobs
+) -> None:
+    maria = Phone(client, twilio, "+14045550150")
+    assert "Sent Jane a text" in maria.text("ADD 404-555-0123 Jane Doe 30303")[0]
+    run_jobs()
+    Phone(client, twilio, "+14045550123").text("YES")
+    found = api.get("/api/v1/supporters/+14045550123").get_json()
+    assert [c["kind"] for c in found["consent"]] == ["signup_request", "opt_in"]
+    assert found["consent"][0]["disclosure"].startswith("Maria signed you up")
 
 
 def test_events_are_listed(svc, api) -> None:
