@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.statuses import BroadcastStatus, Channel, SignupStatus
+from store.statuses import BroadcastStatus, Channel, DeliveryStatus, SignupStatus
 from store.types import UTCDateTime
 
 # SQLite has no BIGINT autoincrement, PostgreSQL wants one for tables that grow without bound.
@@ -382,7 +382,9 @@ class WebhookDelivery(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed
+    status: Mapped[str] = mapped_column(
+        String(16), default=DeliveryStatus.PENDING
+    )  # delivered, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     response_code: Mapped[int | None] = mapped_column(Integer)  # the receiver's last answer
@@ -430,7 +432,7 @@ class ActionNetworkSync(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_events.id"))
     action: Mapped[str] = mapped_column(String(16))  # sign, unsubscribe, subscribe
     petition_id: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # done, failed
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     response_code: Mapped[int | None] = mapped_column(Integer)

@@ -94,6 +94,16 @@ class SignupStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class DeliveryStatus(StrEnum):
+    """``webhook_deliveries.status`` and ``action_network_syncs.status``: a try, then the end."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"  # a webhook the receiver took
+    DONE = "done"  # an Action Network sync it took
+    FAILED = "failed"  # a day of tries went by
+    CANCELED = "canceled"  # its subscription was removed
+
+
 class EnteredVia(StrEnum):
     """``signups.entered_via``."""
 

@@ -225,7 +225,7 @@ def _send(svc: Services, ready: Ready, at: float, broadcast_id: int) -> Sent | S
 def still_sending(svc: Services, broadcast_id: int) -> bool:
     """Whether the broadcast may send now: neither paused nor canceled."""
     with svc.db() as session:
-        return session.scalar(_status_of(broadcast_id)) == "sending"
+        return session.scalar(_status_of(broadcast_id)) == BroadcastStatus.SENDING
 
 
 def _status_of(broadcast_id: int) -> Select[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, and_, exists, insert, literal, select
+from sqlalchemy import CursorResult, Row, String, and_, exists, insert, literal, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -31,6 +31,7 @@ from store.models import (
     Supporter,
 )
 from store.records import campaign_row, insert_ignoring_duplicates
+from store.statuses import DeliveryStatus
 
 LOG_LIMIT = 50
 PHONE_STATUS = {outbox.SUPPORTER_OPTED_OUT: "unsubscribe", outbox.SUPPORTER_OPTED_IN: "subscribe"}
@@ -114,7 +115,7 @@ def backfill(svc: Services, slug: str) -> int:
             Signature.id,
             literal("sign"),
             literal(petition_id),
-            literal("pending"),
+            literal(DeliveryStatus.PENDING, String),
             literal(0),
             literal(now),
             literal(now),
@@ -228,7 +229,7 @@ def _add(
         "event_id": event_id,
         "action": action,
         "petition_id": petition_id,
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -272,7 +273,7 @@ def sync_action_network(sync_id: int) -> None:
     settings = svc.settings
     with svc.db() as session:
         sync = session.get(ActionNetworkSync, sync_id)
-        if sync is None or sync.status != "pending":
+        if sync is None or sync.status != DeliveryStatus.PENDING:
             return
         supporter = session.scalars(
             select(Supporter)
@@ -299,7 +300,7 @@ def sync_action_network(sync_id: int) -> None:
         answer = _call(settings, "PUT", url, phone_status_body(supporter.phone, sync.action))
     with svc.db.begin() as session:
         row = session.get_one(ActionNetworkSync, sync_id, with_for_update=True)
-        if row.status != "pending":
+        if row.status != DeliveryStatus.PENDING:
             return
         if row.action == "sign" and row.remote_id is None and answer.ok:
             answer = _store_identifiers(row, answer)

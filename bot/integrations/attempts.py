@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import requests
 
+from store.statuses import DeliveryStatus
+
 # Seconds to wait after each failed try: doubling, then capped, about 24 hours in all.
 BACKOFF = (30, 60, 120, 300, 600, 1200, 2400, 3600, 7200, 14400, 28800, 28800)
 # A job for a due row was queued this long ago and has not run: the pump queues it again.
@@ -61,7 +63,7 @@ def call(method: str, url: str, body: bytes, headers: dict[str, str]) -> Answer:
     return Answer(response.status_code, response.text)
 
 
-def settle(row: Attempted, answer: Answer, now: datetime, done: str = "done") -> None:
+def settle(row: Attempted, answer: Answer, now: datetime, done: str = DeliveryStatus.DONE) -> None:
     """Record a try on ``row``: ``done`` when it worked, else wait for the next or give up."""
     row.attempts += 1
     row.response_code = answer.code
@@ -70,14 +72,14 @@ def settle(row: Attempted, answer: Answer, now: datetime, done: str = "done") ->
         return
     row.error = answer.error or f"HTTP {answer.code}: {answer.body[:ERROR_LIMIT]}"
     if row.attempts > len(BACKOFF):
-        row.status = "failed"
+        row.status = DeliveryStatus.FAILED
     else:
         row.next_attempt_at = now + timedelta(seconds=BACKOFF[row.attempts - 1])
 
 
 def again(row: Attempted, now: datetime) -> None:
     """Make a finished or failed row due now, with a day of tries ahead of it."""
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+    row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, now
 
 
 def json_body(data: Any) -> bytes:

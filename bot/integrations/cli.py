@@ -11,6 +11,7 @@ from bot.integrations.action_network import ActionNetworkError
 from bot.integrations.webhooks import WebhookError
 from bot.services import services
 from store.models import iso_utc
+from store.statuses import DeliveryStatus
 
 webhooks_group = AppGroup("webhooks", help="Events sent to other tools' URLs, signed.")
 action_network_group = AppGroup("action-network", help="Signatures copied to Action Network.")
@@ -55,7 +56,7 @@ def webhooks_log(limit: int) -> None:
     """Show the latest deliveries: status, tries, and the receiver's last answer."""
     for d in webhooks.log(services(), limit):
         answer = d.response_code if d.response_code is not None else "-"
-        why = f"  {d.error}" if d.error and d.status != "delivered" else ""
+        why = f"  {d.error}" if d.error and d.status != DeliveryStatus.DELIVERED else ""
         click.echo(
             f"{d.id}  {iso_utc(d.updated_at)}  {d.event}  {d.url}  {d.status}"
             f"  tries {d.attempts}  answer {answer}{why}"
@@ -115,7 +116,7 @@ def an_log(slug: str | None, limit: int) -> None:
     """Show the latest syncs (of one campaign): status, tries, Action Network's answer."""
     for s in action_network.log(services(), slug, limit):
         answer = s.response_code if s.response_code is not None else "-"
-        why = f"  {s.error}" if s.error and s.status != "done" else ""
+        why = f"  {s.error}" if s.error and s.status != DeliveryStatus.DONE else ""
         click.echo(
             f"{s.id}  {iso_utc(s.updated_at)}  {s.campaign}  signature {s.signature_id}"
             f"  {s.action}  {s.status}  tries {s.attempts}  answer {answer}{why}"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.integrations import action_network, attempts, webhooks
 from bot.services import INTEGRATIONS_QUEUE, Services
 from store.models import ActionNetworkSync, OutboxEvent, WebhookDelivery
+from store.statuses import DeliveryStatus
 
 BATCH = 200  # events, and due rows of each kind, taken in one pass
 
@@ -66,7 +67,7 @@ def _lease_due(
 ) -> Sequence[int]:
     due = (
         select(model.id)
-        .where(model.status == "pending", model.next_attempt_at <= now)
+        .where(model.status == DeliveryStatus.PENDING, model.next_attempt_at <= now)
         .order_by(model.next_attempt_at)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
@@ -74,7 +75,7 @@ def _lease_due(
     )
     return session.scalars(
         update(model)
-        .where(model.id.in_(due), model.status == "pending")
+        .where(model.id.in_(due), model.status == DeliveryStatus.PENDING)
         .values(next_attempt_at=now + attempts.LEASE)
         .returning(model.id)
     ).all()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.integrations import attempts, outbox, signing
 from bot.services import INTEGRATIONS_QUEUE, Services, services
 from store.models import OutboxEvent, WebhookDelivery, WebhookSubscription, iso_utc
+from store.statuses import DeliveryStatus
 
 USER_AGENT = "petition-bot-webhooks"
 LOG_LIMIT = 50
@@ -106,9 +107,9 @@ def remove(svc: Services, url_or_id: str) -> int:
             update(WebhookDelivery)
             .where(
                 WebhookDelivery.subscription_id.in_([row.id for row in rows]),
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
             )
-            .values(status="canceled")
+            .values(status=DeliveryStatus.CANCELED)
         )
         return len(rows)
 
@@ -185,7 +186,7 @@ def deliver_webhook(delivery_id: int) -> None:
             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.id == delivery_id)
         ).first()
-    if found is None or found.status != "pending":
+    if found is None or found.status != DeliveryStatus.PENDING:
         return
     body = attempts.json_body(
         {
@@ -202,8 +203,8 @@ def deliver_webhook(delivery_id: int) -> None:
     answer = attempts.call("POST", found.url, body, headers)
     with svc.db.begin() as session:
         row = session.get_one(WebhookDelivery, delivery_id, with_for_update=True)
-        if row.status == "pending":  # not removed or sent by another run meanwhile
-            attempts.settle(row, answer, svc.clock(), done="delivered")
+        if row.status == DeliveryStatus.PENDING:  # not removed or sent by another run meanwhile
+            attempts.settle(row, answer, svc.clock(), done=DeliveryStatus.DELIVERED)
 
 
 def _subscription(row: WebhookSubscription) -> Subscription:
