@@ -16,7 +16,15 @@ from fake_action_network import FakeActionNetwork
 from fake_twilio import FakeTwilio
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from helpers import BOT_NUMBER, DATABASE_URL, PUBLIC_BASE_URL, REDIS_URL, SECRET_KEY, Phone
+from helpers import (
+    BOT_NUMBER,
+    DATABASE_URL,
+    LIVE_CONTACT,
+    PUBLIC_BASE_URL,
+    REDIS_URL,
+    SECRET_KEY,
+    Phone,
+)
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -104,7 +112,7 @@ def live_campaigns(tmp_path_factory: pytest.TempPathFactory) -> str:
     shutil.copytree(Path(__file__).resolve().parents[1] / "campaigns", folder)
     organization = folder / "organization.yaml"
     text_ = organization.read_text(encoding="utf-8")
-    organization.write_text(text_.replace("help@example.org", "help@crtt.example"), "utf-8")
+    organization.write_text(text_.replace("help@example.org", LIVE_CONTACT), "utf-8")
     return str(folder)
 
 

@@ -20,6 +20,8 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC_BASE_URL = "https://bot.example.org"
+# The support contact of the campaign files tests run with: production refuses the shipped example.
+LIVE_CONTACT = "help@crtt.example"
 # A real database, Redis and Twilio (even a fake one) mean production rules: a long key.
 SECRET_KEY = "a test key, long enough for production rules"
 BOT_NUMBER = "+14045550100"

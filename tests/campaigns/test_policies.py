@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from helpers import PUBLIC_BASE_URL, Phone
+from helpers import LIVE_CONTACT, PUBLIC_BASE_URL, Phone
 
 from bot import create_app
 from bot.config import ConfigError
@@ -21,13 +21,13 @@ CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
 
 @pytest.fixture
 def edited(settings: dict[str, Any], tmp_path: Path, app: Flask) -> Iterator[Callable[..., Flask]]:
-    """An app whose campaign files are the shipped ones with some words replaced."""
+    """An app whose campaign files are the tests' ones with some words replaced."""
     made: list[Flask] = []
 
     def make(file: str, old: str, new: str) -> Flask:
         folder = tmp_path / "campaigns"
         if not folder.exists():
-            shutil.copytree(CAMPAIGNS, folder)
+            shutil.copytree(settings["CAMPAIGNS_DIR"], folder)
         path = folder / file
         path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), "utf-8")
         made.append(create_app(settings | {"CAMPAIGNS_DIR": str(folder)}))
@@ -53,7 +53,7 @@ def test_the_privacy_policy_says_what_is_collected_and_that_numbers_are_not_sold
         "up to 4 messages a month",
         "Message and data rates may apply",
         "Reply <strong>STOP</strong>",
-        "Write to help@example.org",
+        f"Write to {LIVE_CONTACT}",
         f'href="{PUBLIC_BASE_URL}/terms"',
     ):
         assert words in html, words
@@ -65,7 +65,7 @@ def test_the_terms_name_frequency_rates_stop_help_and_the_privacy_policy(client)
         "up to 4 messages a month",
         "Message and data rates may apply.",
         "reply STOP to any text",
-        "reply HELP, or write to help@example.org",
+        f"reply HELP, or write to {LIVE_CONTACT}",
         f'href="{PUBLIC_BASE_URL}/privacy"',
     ):
         assert words in html, words
@@ -111,8 +111,8 @@ def test_production_refuses_the_example_contact_and_campaigns_check_warns(
     settings, runner, live_campaigns
 ) -> None:
     with pytest.raises(ConfigError, match="support_contact is still the example help@example.org"):
-        create_app(settings | {"BOT_ENV": "production"})
-    result = runner.invoke(args=["campaigns", "check"])
+        create_app(settings | {"BOT_ENV": "production", "CAMPAIGNS_DIR": str(CAMPAIGNS)})
+    result = runner.invoke(args=["campaigns", "check", str(CAMPAIGNS)])
     assert result.exit_code == 0
     assert "warning: organization.yaml: support_contact is still the example" in result.output
     assert "warning" not in runner.invoke(args=["campaigns", "check", live_campaigns]).output

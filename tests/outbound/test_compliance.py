@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from helpers import BOT_NUMBER, Phone, post_signed
+from helpers import BOT_NUMBER, LIVE_CONTACT, Phone, post_signed
 from sqlalchemy import select
 
 from bot.recovery import requeue_unfinished
@@ -110,7 +109,7 @@ def test_with_twilio_answering_stop_the_bot_answers_only_what_twilio_does_not_kn
 def test_help_answers_and_keeps_the_place_in_the_conversation(phone) -> None:
     phone.text("FACES")
     phone.text("Jane Doe")
-    assert "help@example.org" in phone.text("HELP")[0]
+    assert LIVE_CONTACT in phone.text("HELP")[0]
     assert "Reply YES to sign" in phone.text("30303")[0]
 
 
@@ -287,7 +286,7 @@ def test_outside_the_window_an_approved_template_is_sent_with_only_what_changes(
     from bot import create_app
     from bot.services import services
 
-    shutil.copytree(Path(__file__).resolve().parents[2] / "campaigns", tmp_path / "campaigns")
+    shutil.copytree(settings["CAMPAIGNS_DIR"], tmp_path / "campaigns")
     campaign_file = tmp_path / "campaigns" / "doj-face-recognition.yaml"
     campaign_file.write_text(
         campaign_file.read_text(encoding="utf-8") + CONFIRMATION_TEMPLATE, encoding="utf-8"

@@ -65,7 +65,7 @@ def test_a_template_whatsapp_would_refuse_is_refused_with_the_reason(
 def settings(settings: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     """The shipped campaign with a broadcast template, and no quiet hours."""
     folder = tmp_path / "campaigns"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "campaigns", folder)
+    shutil.copytree(settings["CAMPAIGNS_DIR"], folder)
     with (folder / f"{CAMPAIGN}.yaml").open("a", encoding="utf-8") as file:
         file.write(
             "\nwhatsapp_templates:\n"

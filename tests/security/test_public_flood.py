@@ -33,8 +33,10 @@ TEXTS = 30
 
 
 @pytest.fixture
-def stack(app, database_url: str, twilio: FakeTwilio, atlanta_rally) -> Iterator[Stack]:
-    running = Stack(database_url, twilio)
+def stack(
+    app, database_url: str, twilio: FakeTwilio, live_campaigns: str, atlanta_rally
+) -> Iterator[Stack]:
+    running = Stack(database_url, twilio, live_campaigns)
     try:
         bind = f"127.0.0.1:{running.port}"
         running.start(

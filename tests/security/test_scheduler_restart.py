@@ -19,8 +19,8 @@ LOCK = RQScheduler.get_locking_key(REPLIES_QUEUE)
 
 
 @pytest.fixture
-def stack(app, database_url: str, twilio: FakeTwilio) -> Iterator[Stack]:
-    running = Stack(database_url, twilio)
+def stack(app, database_url: str, twilio: FakeTwilio, live_campaigns: str) -> Iterator[Stack]:
+    running = Stack(database_url, twilio, live_campaigns)
     try:
         yield running
     finally:
