@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from fake_twilio import FakeTwilio  # noqa: E402
-from harness import empty_tables, free_port, wait_for  # noqa: E402
+from harness import campaigns_folder, empty_tables, free_port, wait_for  # noqa: E402
 from redis import Redis  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -475,6 +475,7 @@ BENCH_SECRET_KEY = "a bench key, long enough for production rules"
 SETTINGS_NAMES = {
     "BOT_ENV",
     "SECRET_KEY",
+    "CAMPAIGNS_DIR",
     "DATABASE_URL",
     "REDIS_URL",
     "PUBLIC_BASE_URL",
@@ -622,6 +623,7 @@ def bench_env(args: argparse.Namespace, twilio: FakeTwilio | None, **extra: str)
         "BOT_ENV": "development",
         # A real database and Redis mean production rules whatever BOT_ENV says: a long key.
         "SECRET_KEY": BENCH_SECRET_KEY,
+        "CAMPAIGNS_DIR": campaigns_folder(),
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",
@@ -648,7 +650,9 @@ def register_campaign(url: str) -> int:
     from bot.services import services
     from store.records import campaign_row
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET_KEY})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET_KEY, "CAMPAIGNS_DIR": campaigns_folder()}
+    )
     with app.app_context():
         svc = services()
         campaign = svc.catalog.by_slug(CAMPAIGN)

@@ -1,12 +1,31 @@
-"""What the bench scripts share: a free port, waiting for a condition, emptying their database."""
+"""What the bench scripts share: a free port, waiting for a condition, emptying their database,
+and campaign files production rules accept."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def campaigns_folder() -> str:
+    """The shipped campaign files in a folder of their own, with a support contact that is not
+    the shipped example: a real database and Redis mean production rules, which refuse it."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-campaigns-")) / "campaigns"
+    shutil.copytree(ROOT / "campaigns", folder)
+    organization = folder / "organization.yaml"
+    words = organization.read_text(encoding="utf-8")
+    organization.write_text(words.replace("help@example.org", "help@bench.example"), "utf-8")
+    return str(folder)
 
 
 def free_port() -> int:

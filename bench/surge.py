@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from fake_twilio import FakeTwilio  # noqa: E402
-from harness import empty_tables, free_port, wait_for  # noqa: E402
+from harness import campaigns_folder, free_port, wait_for  # noqa: E402
 from hotspots import table as hotspot_table  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -230,23 +230,17 @@ class ConfirmationWatch:
 
 
 def prepare_database(url: str, env: dict[str, str], logs: Path) -> None:
-    """Create the bench database if missing, empty its tables, migrate and register campaigns."""
+    """Make the bench's own database anew, migrate it and register the campaigns.
+
+    Anew each run: a database another checkout migrated may sit at a revision this one has
+    on another branch of its history, or lacks, and `db upgrade` would go wrong from there.
+    """
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        found = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-        )
-        if found and _migrated_elsewhere(url):
-            # Made by a newer checkout: `db upgrade` here cannot go back. It is the bench's own.
-            note(f"{parsed.database} has migrations this checkout lacks; recreating it")
-            connection.execute(text(f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
-            found = None
-        if not found:
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
-    empty_tables(url)
-    # After the truncation, so the campaign rows `db upgrade` registers are kept.
     with open(logs / "db-upgrade.log", "ab") as log:
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade"],
@@ -256,33 +250,6 @@ def prepare_database(url: str, env: dict[str, str], logs: Path) -> None:
             stdout=log,
             stderr=log,
         )
-
-
-def _migrated_elsewhere(url: str) -> bool:
-    """Whether the database at ``url`` is at a migration this checkout does not have."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    from bot.database import alembic_config
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            exists = connection.scalar(text("SELECT to_regclass('alembic_version')"))
-            versions = (
-                connection.scalars(text("SELECT version_num FROM alembic_version")).all()
-                if exists
-                else []
-            )
-    finally:
-        engine.dispose()
-    scripts = ScriptDirectory.from_config(alembic_config(url))
-    try:
-        for version in versions:
-            scripts.get_revision(version)
-    except CommandError:
-        return True
-    return False
 
 
 def database_counts(url: str) -> dict[str, int]:
@@ -590,6 +557,7 @@ def run(args: argparse.Namespace, processes: Processes, twilio: FakeTwilio, repo
             "TWILIO_API_BASE_URL": twilio.base_url,
             "PUBLIC_BASE_URL": base_url,
             "SECRET_KEY": "a bench key, long enough for production rules",
+            "CAMPAIGNS_DIR": campaigns_folder(),
         }
     )
     note(f"preparing {make_url(args.database_url).database} and {args.redis_url}")
