@@ -5,6 +5,7 @@ It exists only on the embedded default: a bot pointed at anything real has none.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -47,6 +48,16 @@ def test_it_serves_its_script(client: FlaskClient) -> None:
     response = client.get("/simulator/static/simulator.js")
     assert response.status_code == 200
     response.close()
+
+
+def test_every_script_and_stylesheet_the_page_names_is_served(client: FlaskClient) -> None:
+    page = client.get("/simulator/").get_data(as_text=True)
+    assets = re.findall(r'(?:href|src)="(/[^"]+\.(?:css|js))"', page)
+    assert any(a.endswith(".css") for a in assets) and any(a.endswith(".js") for a in assets)
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        response.close()
 
 
 def test_it_answers_the_keyword_with_the_first_question(client: FlaskClient) -> None:
