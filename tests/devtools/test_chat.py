@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from bot import create_app
+from bot.outbound.senders import Outgoing, Sent
 from bot.services import services
 
 
@@ -56,3 +58,22 @@ def test_it_shows_the_confirmation_in_the_embedded_default(
         with app.app_context():
             services().db.kw["bind"].dispose()
             services().redis.close()
+
+
+class BrokenSender:
+    """A sender with a bug of ours in it (not the carrier's refusal)."""
+
+    def send(self, outgoing: Outgoing) -> Sent:
+        raise RuntimeError("the sender broke")
+
+
+def test_a_text_that_did_not_go_is_shown_with_its_status_and_reason(embedded: Flask) -> None:
+    services().sender = BrokenSender()
+    result = embedded.test_cli_runner().invoke(
+        args=["chat", "--phone", "+14045550123"], input="FACES\nJane Doe\n30303\nYES\n"
+    )
+    assert result.exit_code == 0, result.output
+    confirmation = next(line for line in result.output.splitlines() if "signer #1" in line)
+    assert confirmation.endswith("  [failed: RuntimeError: the sender broke]")
+    # The replies went with the webhook's answer: they carry no note.
+    assert "bot> Thanks, Jane! What's your 5-digit ZIP code?\n" in result.output
